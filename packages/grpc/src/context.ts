@@ -1,0 +1,57 @@
+import type { Metadata, ServerUnaryCall, ServerWritableStream, ServerDuplexStream, ServerReadableStream } from '@grpc/grpc-js';
+import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
+
+type AnyCall =
+  | ServerUnaryCall<unknown, unknown>
+  | ServerWritableStream<unknown, unknown>
+  | ServerDuplexStream<unknown, unknown>
+  | ServerReadableStream<unknown, unknown>;
+
+/**
+ * CallContext is what a service handler learns about its call: the namespace (resolved lazily,
+ * so a call to a non-namespaced method never fails for lack of one), the lease header and an
+ * AbortSignal that fires when the client cancels or disconnects.
+ */
+export interface CallContext {
+  /** the namespace header's first value; throws FailedPrecondition when absent, InvalidArgument when malformed. */
+  readonly namespace: string;
+  /** the namespace header's first value, or undefined. */
+  readonly namespaceOrUndefined: string | undefined;
+  /** the `containerd-lease` header's first value, if any. */
+  readonly lease: string | undefined;
+  readonly metadata: Metadata;
+  readonly signal: AbortSignal;
+  /** the method path, e.g. `/containerd.services.content.v1.Content/Info`. */
+  readonly method: string;
+}
+
+function first(md: Metadata, key: string): string | undefined {
+  const v = md.get(key)[0];
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v.toString('utf8');
+}
+
+/** callContext builds the CallContext of a server call. */
+export function callContext(call: AnyCall, method: string): CallContext {
+  const ac = new AbortController();
+  const abort = () => ac.abort(new Error('call cancelled by the client'));
+  if (call.cancelled) abort();
+  else (call as NodeJS.EventEmitter).once('cancelled', abort);
+  const md = call.metadata;
+  let ns: string | undefined;
+  return {
+    get namespace() {
+      ns ??= resolveNamespace(first(md, NAMESPACE_HEADER));
+      return ns;
+    },
+    get namespaceOrUndefined() {
+      return first(md, NAMESPACE_HEADER) || undefined;
+    },
+    get lease() {
+      return first(md, LEASE_HEADER) || undefined;
+    },
+    metadata: md,
+    signal: ac.signal,
+    method,
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * `@ctrd/grpc` is the service edge: the one place where errdefs classes become gRPC status codes
+ * (and, in clients, codes become classes again), where the `containerd-namespace` and
+ * `containerd-lease` headers are read, and where typed async handlers are bound to grpc-js.
+ *
+ * @packageDocumentation
+ */
+export * from './status.js';
+export * from './context.js';
+export * from './bind.js';

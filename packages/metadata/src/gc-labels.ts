@@ -1,0 +1,46 @@
+/**
+ * GC_LABELS are the labels through which garbage collection sees references between resources.
+ *
+ * - `root` on a blob or snapshot keeps it (and what it references) alive with no other reference.
+ * - `refContent` (`containerd.io/gc.ref.content`, optionally followed by `.` or `/` and any name)
+ *   holds a content digest.
+ * - `refSnapshotPrefix` is followed by the snapshotter name (and optionally `/` and any suffix); the
+ *   value is a snapshot key in that snapshotter.
+ * - `expire` (RFC 3339) on a lease ends its protection at that time.
+ * - `flat` on a lease protects only the listed resources, not what they reference.
+ */
+export const GC_LABELS = {
+  root: 'containerd.io/gc.root',
+  refContent: 'containerd.io/gc.ref.content',
+  refSnapshotPrefix: 'containerd.io/gc.ref.snapshot.',
+  expire: 'containerd.io/gc.expire',
+  flat: 'containerd.io/gc.flat',
+} as const;
+
+/** GcLabelRef is one reference found in a label set by {@link gcLabelRefs}. */
+export type GcLabelRef =
+  | { kind: 'content'; digest: string }
+  | { kind: 'snapshot'; snapshotter: string; key: string };
+
+/**
+ * gcLabelRefs returns the references a label set holds: every `containerd.io/gc.ref.content`
+ * label (bare, or followed by `.`/`/` and a name) and every `containerd.io/gc.ref.snapshot.<snapshotter>`
+ * label (the snapshotter name ends at an optional `/`). Other labels are ignored.
+ */
+export function gcLabelRefs(labels: Readonly<Record<string, string>>): GcLabelRef[] {
+  const refs: GcLabelRef[] = [];
+  const content = GC_LABELS.refContent;
+  const snap = GC_LABELS.refSnapshotPrefix;
+  for (const [k, v] of Object.entries(labels)) {
+    if (k.startsWith(content)) {
+      const sep = k.charAt(content.length);
+      if (sep === '' || sep === '.' || sep === '/') refs.push({ kind: 'content', digest: v });
+    } else if (k.startsWith(snap)) {
+      let snapshotter = k.slice(snap.length);
+      const slash = snapshotter.indexOf('/');
+      if (slash >= 0) snapshotter = snapshotter.slice(0, slash);
+      refs.push({ kind: 'snapshot', snapshotter, key: v });
+    }
+  }
+  return refs;
+}

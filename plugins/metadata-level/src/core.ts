@@ -1,0 +1,83 @@
+import type { NamespaceRecord } from './records.js';
+import { KEYS } from './keys.js';
+import { openView, WriteTxn, type LevelDatabase, type ReadView } from './kv.js';
+import { Mutex } from './mutex.js';
+
+/** MutationCallback hears of every committed change; `dirty` says whether something was dereferenced since the last collection. */
+export type MutationCallback = (dirty: boolean) => void;
+
+/**
+ * MetaCore is what every store shares: the database, the write lock, the clock and the
+ * bookkeeping that tells garbage collection what changed.
+ */
+export class MetaCore {
+  /** lock serialises writers (and a collection's mark and sweep). */
+  readonly lock = new Mutex();
+  private dirtyCount = 0;
+  private readonly callbacks = new Set<MutationCallback>();
+  /** contentDirty says the backing content store may hold blobs or ingests nobody references. */
+  contentDirty = true;
+  /** dirtySnapshotters names the snapshotters whose backends may hold unreferenced snapshots. */
+  readonly dirtySnapshotters = new Set<string>();
+
+  constructor(
+    readonly db: LevelDatabase,
+    readonly now: () => Date,
+  ) {}
+
+  /**
+   * write runs `fn` under the write lock and commits what it gathered as one atomic batch; nothing
+   * is written if `fn` throws.
+   */
+  write<T>(fn: (tx: WriteTxn) => Promise<T>): Promise<T> {
+    return this.lock.run(() => this.writeLocked(fn));
+  }
+
+  /** writeLocked is {@link write} for a caller that already holds the lock. */
+  async writeLocked<T>(fn: (tx: WriteTxn) => Promise<T>): Promise<T> {
+    const tx = new WriteTxn(this.db);
+    const result = await fn(tx);
+    await tx.commit();
+    if (tx.dirty) this.dirtyCount++;
+    const dirty = this.dirtyCount > 0;
+    for (const cb of this.callbacks) cb(dirty);
+    return result;
+  }
+
+  /** read runs `fn` against one consistent snapshot of the database. */
+  async read<T>(fn: (view: ReadView) => Promise<T>): Promise<T> {
+    const { view, close } = openView(this.db);
+    try {
+      return await fn(view);
+    } finally {
+      await close();
+    }
+  }
+
+  /** onMutation registers a callback for every committed change and returns its remover. */
+  onMutation(fn: MutationCallback): () => void {
+    this.callbacks.add(fn);
+    return () => this.callbacks.delete(fn);
+  }
+
+  /** isDirty reports whether anything was dereferenced since the last collection. */
+  get isDirty(): boolean {
+    return this.dirtyCount > 0;
+  }
+
+  /** resetDirty is called by a collection once it has swept. */
+  resetDirty(): void {
+    this.dirtyCount = 0;
+  }
+
+  /** stamp returns the current time as stored text. */
+  stamp(): string {
+    return this.now().toISOString();
+  }
+
+  /** ensureNamespace creates the namespace record on first use. */
+  async ensureNamespace(tx: WriteTxn, ns: string): Promise<void> {
+    const key = KEYS.namespace(ns);
+    if ((await tx.get<NamespaceRecord>(key)) === undefined) tx.put(key, { labels: {} } satisfies NamespaceRecord);
+  }
+}
