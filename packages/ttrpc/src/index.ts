@@ -30,3 +30,4 @@ export type {
 export { FRAME_HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType } from './frame.js';
 export { StatusCode, errorCodeOf, errorFromStatus, statusCodeOf, statusFromError } from './status.js';
 export type { RpcStatus } from './messages.js';
+export { isTtrpcServicePlugin, type TtrpcServicePlugin } from './service-plugin.js';
