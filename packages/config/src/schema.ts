@@ -49,8 +49,6 @@ export interface DaemonConfig {
   required_plugins: string[];
   oom_score: number;
   imports: string[];
-  plugin_dir: string;
-  plugins_packages: string[];
   grpc: GrpcConfig;
   ttrpc: TtrpcConfig;
   debug: DebugConfig;
@@ -78,8 +76,6 @@ export function defaultConfig(): DaemonConfig {
     required_plugins: [],
     oom_score: 0,
     imports: [],
-    plugin_dir: '',
-    plugins_packages: [],
     grpc: {
       address: DEFAULT_ADDRESS,
       tcp_address: '',
@@ -115,8 +111,6 @@ export const TOP_SCHEMA: ConfigSchema = {
   required_plugins: { type: 'string[]', doc: 'Plugin URIs that must load; if one fails (or is missing) ctrd exits naming it.' },
   oom_score: { type: 'integer', doc: 'oom_score_adj for the daemon (-1000 to 1000); 0 leaves it alone.', min: -1000, max: 1000 },
   imports: { type: 'string[]', doc: 'Further TOML files merged into this one, in order (paths relative to this file).' },
-  plugin_dir: { type: 'string', doc: 'Directory that npm-package plugins are resolved from (its node_modules); empty uses the daemon\'s own.' },
-  plugins_packages: { type: 'string[]', doc: 'npm packages whose exported registrations are loaded as extra plugins.' },
   grpc: {
     type: 'table',
     doc: 'The containerd-compatible gRPC API.',
