@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const projects = [];
-for (const dir of ['packages', 'plugins', 'examples', 'bench']) {
+for (const dir of ['packages', 'plugins', 'examples', 'bench', 'test']) {
   const base = join(top, dir);
   if (!existsSync(base)) continue;
   if (existsSync(join(base, 'tsconfig.json'))) projects.push(base);

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// Brings a fresh Debian 12 machine (as root) to the point where ctrd runs and its tests pass:
+//   1. system packages through apt-get, non-interactively, only those missing;
+//   2. npm dependencies (`npm ci`) when node_modules is missing or older than the lockfile;
+//   3. the build (`tsc -b`, incremental, so a second run is quick);
+//   4. the shim launcher linked into /usr/local/bin, where a runtime v2 manager looks for it.
+// Plain Node with no dependencies, so it runs before anything is installed.
+// Set CTRD_SKIP_APT=1 to skip step 1 (e.g. when not root).
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, symlinkSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const top = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** System packages ctrd and its test suite use, with why. */
+const APT_PACKAGES = [
+  'runc', // the OCI runtime our shim drives
+  'containerd', // containerd's own `ctr` (compatibility client), its shim and the side-by-side benchmarks
+  'busybox-static', // test images and root filesystems are built from it, offline
+  'btrfs-progs', // the btrfs snapshotter and its loop-file test filesystem
+  'docker-registry', // a real registry on 127.0.0.1 for pull/push tests
+  'zstd', // zstd layers are decompressed by spawning it
+  'pigz', // containerd uses it when present; recorded by the benchmarks
+  'openssl', // test CAs and certificates for TLS registries
+  'criu', // checkpoint/restore (the real run is skipped where the kernel lacks support)
+  'util-linux', // mount, losetup
+];
+
+function log(msg) {
+  process.stderr.write(`setup: ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: top, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function nodeVersionOk() {
+  const [maj, min] = process.versions.node.split('.').map(Number);
+  return maj > 20 || (maj === 20 && min >= 19);
+}
+
+function missingPackages() {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...APT_PACKAGES], { encoding: 'utf8' });
+  const installed = new Set(
+    (r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .map((l) => l.split(' ')[0]),
+  );
+  return APT_PACKAGES.filter((p) => !installed.has(p));
+}
+
+function aptInstall() {
+  if (process.env.CTRD_SKIP_APT === '1') return;
+  if (!existsSync('/usr/bin/dpkg-query')) {
+    log('not a Debian system: install runc, containerd, busybox-static, btrfs-progs, docker-registry, zstd by hand');
+    return;
+  }
+  const missing = missingPackages();
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`missing system packages (run as root to install): ${missing.join(' ')}`);
+    return;
+  }
+  log(`installing system packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const aptArgs = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+  let status = run('apt-get', ['install', ...aptArgs, '--no-install-recommends', ...missing], { env });
+  if (status !== 0) {
+    run('apt-get', ['update', '-q'], { env });
+    status = run('apt-get', ['install', ...aptArgs, '--no-install-recommends', ...missing], { env });
+  }
+  if (status !== 0) throw new Error(`apt-get install failed for: ${missing.join(' ')}`);
+  // Debian starts these services when it can; ctrd's tests start their own instances.
+  for (const svc of ['containerd', 'docker-registry']) {
+    spawnSync('service', [svc, 'stop'], { stdio: 'ignore' });
+  }
+}
+
+function npmInstall() {
+  const marker = join(top, 'node_modules', '.package-lock.json');
+  const lock = join(top, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing npm dependencies (npm ci)');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) throw new Error('npm ci failed');
+}
+
+function build() {
+  if (run(process.execPath, [join(top, 'scripts', 'build.mjs')]) !== 0) throw new Error('build failed');
+}
+
+/** linkBinaries puts the shim launcher on PATH, as runtime v2 expects of a shim binary. */
+function linkBinaries() {
+  if (process.getuid?.() !== 0) return;
+  const links = [['containerd-shim-ctrd-v1', join(top, 'packages', 'shim', 'bin', 'containerd-shim-ctrd-v1')]];
+  for (const [name, target] of links) {
+    if (!existsSync(target)) continue;
+    const link = join('/usr/local/bin', name);
+    try {
+      if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === target) continue;
+      unlinkSync(link);
+    } catch {
+      // absent
+    }
+    symlinkSync(target, link);
+    log(`linked ${link} -> ${target}`);
+  }
+}
+
+try {
+  if (!nodeVersionOk()) throw new Error(`Node ${process.versions.node} is too old: ctrd needs Node 20.19 or newer`);
+  aptInstall();
+  npmInstall();
+  build();
+  linkBinaries();
+} catch (err) {
+  log(err.message);
+  process.exit(1);
+}

@@ -1,0 +1,154 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** TOP is the repository root. */
+export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** CTRD and CTRCTL are the built binaries. */
+export const CTRD = join(TOP, 'packages', 'daemon', 'dist', 'bin', 'ctrd.js');
+export const CTRCTL = join(TOP, 'packages', 'cli', 'dist', 'bin', 'ctrctl.js');
+
+/** RunResult is a finished command. */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** run runs a command to completion. */
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(cmd, args, { input: opts.input, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 << 20 });
+  return { code: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? (r.error ? String(r.error) : '') };
+}
+
+/** which returns the path of an executable on PATH, or undefined. */
+export function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** missingTool returns a skip reason when a required executable is absent. */
+export function missingTool(...names: string[]): string | undefined {
+  const absent = names.filter((n) => !which(n));
+  return absent.length ? `${absent.join(', ')} not installed (scripts/setup.mjs installs it)` : undefined;
+}
+
+/** notRoot returns a skip reason when the tests do not run as root. */
+export function notRoot(): string | undefined {
+  return process.getuid?.() === 0 ? undefined : 'needs root';
+}
+
+function listening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** DaemonOptions shape a test daemon. */
+export interface TestDaemonOptions {
+  /** extra TOML appended to the generated config. */
+  toml?: string;
+  /** extra arguments for ctrd. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** wait for the socket (default true). */
+  wait?: boolean;
+}
+
+/**
+ * TestDaemon is a ctrd started from a temporary config with its own root, state and socket,
+ * stopped (and its directory removed) by `stop()`.
+ */
+export class TestDaemon {
+  readonly dir: string;
+  readonly root: string;
+  readonly state: string;
+  readonly address: string;
+  readonly configPath: string;
+  proc?: ChildProcess;
+  output = '';
+  exit?: Promise<number | null>;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.root = join(dir, 'root');
+    this.state = join(dir, 'state');
+    this.address = join(dir, 'ctrd.sock');
+    this.configPath = join(dir, 'config.toml');
+  }
+
+  /** create writes the config; `start` boots it. */
+  static async create(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
+    const d = new TestDaemon(await mkdtemp(join(tmpdir(), 'ctrd-test-')));
+    const toml = `version = 2\nroot = ${JSON.stringify(d.root)}\nstate = ${JSON.stringify(d.state)}\n${opts.toml ?? ''}\n[grpc]\naddress = ${JSON.stringify(d.address)}\n[debug]\nlevel = "debug"\n`;
+    await writeFile(d.configPath, toml);
+    return d;
+  }
+
+  /** start creates and boots a daemon, waiting until its socket answers. */
+  static async start(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
+    const d = await TestDaemon.create(opts);
+    await d.boot(opts);
+    return d;
+  }
+
+  /** boot starts the ctrd process for this config. */
+  async boot(opts: TestDaemonOptions = {}): Promise<void> {
+    const proc = spawn(process.execPath, [CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    proc.stdout!.on('data', (b) => (this.output += b));
+    proc.stderr!.on('data', (b) => (this.output += b));
+    this.exit = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    if (opts.wait === false) return;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`ctrd exited with ${proc.exitCode}:\n${this.output}`);
+      if (await listening(this.address)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`ctrd did not start within 20 s:\n${this.output}`);
+  }
+
+  /** ctr runs containerd's ctr against this daemon. */
+  ctr(args: string[], opts: { input?: string | Buffer; namespace?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+    const ns = opts.namespace ? ['--namespace', opts.namespace] : [];
+    return run('ctr', ['--address', this.address, ...ns, ...args], { input: opts.input, env: opts.env });
+  }
+
+  /** ctrctl runs our client against this daemon. */
+  ctrctl(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): RunResult {
+    return run(process.execPath, [CTRCTL, '--address', this.address, ...args], { input: opts.input, env: opts.env });
+  }
+
+  /** stop sends SIGTERM (or `signal`), waits for exit and returns the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.proc?.exitCode ?? null;
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc?.kill('SIGKILL'), 10_000);
+    const code = await this.exit!;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** dispose stops the daemon and removes its directory. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    spawnSync('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
