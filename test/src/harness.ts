@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD and CTRCTL are the built binaries. */
 export const CTRD = join(TOP, 'packages', 'daemon', 'dist', 'bin', 'ctrd.js');
-export const CTRCTL = join(TOP, 'packages', 'cli', 'dist', 'bin', 'ctrctl.js');
+export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 
 /** RunResult is a finished command. */
 export interface RunResult {
