@@ -49,6 +49,8 @@ export interface DaemonConfig {
   required_plugins: string[];
   oom_score: number;
   imports: string[];
+  plugin_dir: string;
+  plugins_packages: string[];
   grpc: GrpcConfig;
   ttrpc: TtrpcConfig;
   debug: DebugConfig;
@@ -76,6 +78,8 @@ export function defaultConfig(): DaemonConfig {
     required_plugins: [],
     oom_score: 0,
     imports: [],
+    plugin_dir: '',
+    plugins_packages: [],
     grpc: {
       address: DEFAULT_ADDRESS,
       tcp_address: '',
@@ -111,6 +115,8 @@ export const TOP_SCHEMA: ConfigSchema = {
   required_plugins: { type: 'string[]', doc: 'Plugin URIs that must load; if one fails (or is missing) ctrd exits naming it.' },
   oom_score: { type: 'integer', doc: 'oom_score_adj for the daemon (-1000 to 1000); 0 leaves it alone.', min: -1000, max: 1000 },
   imports: { type: 'string[]', doc: 'Further TOML files merged into this one, in order (paths relative to this file).' },
+  plugin_dir: { type: 'string', doc: 'Directory whose node_modules the plugins_packages are resolved from; empty uses ctrd\'s own.' },
+  plugins_packages: { type: 'string[]', doc: 'npm packages whose exported plugin registrations are loaded as extra plugins.' },
   grpc: {
     type: 'table',
     doc: 'The containerd-compatible gRPC API.',

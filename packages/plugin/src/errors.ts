@@ -17,13 +17,18 @@ export class SkipPluginError extends FailedPreconditionError {
   }
 }
 
-/** isSkipPlugin reports a SkipPluginError anywhere in the cause chain. */
+/**
+ * isSkipPlugin reports a SkipPluginError anywhere in the cause chain. An error from a plugin
+ * built without this package counts too when its message starts with containerd's text
+ * "skip plugin", which is also what `ctr plugins ls` goes by.
+ */
 export function isSkipPlugin(err: unknown): boolean {
   const seen = new Set<unknown>();
   let cur = err;
   while (cur !== null && typeof cur === 'object' && !seen.has(cur)) {
     seen.add(cur);
     if ((cur as { [kSkip]?: boolean })[kSkip]) return true;
+    if (cur instanceof Error && cur.message.startsWith('skip plugin')) return true;
     cur = (cur as { cause?: unknown }).cause;
   }
   return false;

@@ -17,6 +17,13 @@ interface GlobalArgs {
 async function loaded(argv: GlobalArgs) {
   const [{ loadConfig, DEFAULT_CONFIG_PATH }, { builtins }] = await Promise.all([import('@ctrd/config'), import('../builtins.js')]);
   const registrations = builtins();
+  // Extra plugin packages are named in the config, which is validated against the registrations:
+  // read it once for the package list, then again with their plugins known.
+  const first = await loadConfig({ path: argv.config, fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH, registrations: [] }).catch(() => undefined);
+  if (first?.config.plugins_packages.length) {
+    const { loadPluginPackages } = await import('../plugin-packages.js');
+    registrations.push(...(await loadPluginPackages(first.config.plugins_packages, first.config.plugin_dir)));
+  }
   const cfg = await loadConfig({
     path: argv.config,
     fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH,
@@ -42,8 +49,11 @@ async function run(argv: GlobalArgs): Promise<void> {
     process.stderr.write(`ctrd: ${(err as Error).message}\n`);
     process.exit(1);
   }
+  const { sdNotify } = await import('../notify.js');
+  notify(sdNotify, 'READY=1', log);
   const stop = (signal: string) => {
     log.info({ signal }, 'received signal');
+    notify(sdNotify, 'STOPPING=1', log);
     daemon.stop().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -51,6 +61,14 @@ async function run(argv: GlobalArgs): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function notify(fn: (s: string) => boolean, state: string, log: { warn(o: object, m: string): void }): void {
+  try {
+    fn(state);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'sd_notify failed');
+  }
 }
 
 function fail(err: unknown): never {
