@@ -25,6 +25,7 @@ const APT_PACKAGES = [
   'openssl', // test CAs and certificates for TLS registries
   'criu', // checkpoint/restore (the real run is skipped where the kernel lacks support)
   'util-linux', // mount, losetup
+  'prometheus', // promtool checks the metrics endpoint's exposition format
 ];
 
 function log(msg) {

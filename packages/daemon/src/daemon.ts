@@ -8,6 +8,7 @@ import { isTtrpcServicePlugin, TtrpcServer } from '@ctrd/ttrpc';
 import type { Logger } from '@ctrd/log';
 import { prepareSocket, secureSocket } from './socket.js';
 import { hostPlatform } from './platform.js';
+import { DaemonMetrics } from './metrics.js';
 
 /** DaemonOptions configures a Daemon. */
 export interface DaemonOptions {
@@ -28,6 +29,7 @@ export class Daemon {
   readonly #log: Logger;
   readonly #grpc: grpc.Server;
   readonly #ttrpc = new TtrpcServer();
+  #metrics?: DaemonMetrics;
   #stopped?: Promise<void>;
 
   private constructor(opts: DaemonOptions, kernel: Kernel) {
@@ -78,9 +80,14 @@ export class Daemon {
   }
 
   async #serve(config: DaemonConfig): Promise<void> {
+    const metrics = config.metrics.address ? new DaemonMetrics(this.kernel, { histogram: config.metrics.grpc_histogram }) : undefined;
+    this.#metrics = metrics;
     for (const { id, instance } of this.kernel.instancesOf<unknown>(PluginType.GRPC)) {
       if (!isGrpcServicePlugin(instance)) continue;
-      for (const svc of instance.grpcServices()) this.#grpc.addService(svc.definition, svc.implementation);
+      for (const svc of instance.grpcServices()) {
+        const impl = metrics ? metrics.instrument(svc.definition, svc.implementation) : svc.implementation;
+        this.#grpc.addService(svc.definition, impl);
+      }
       this.#log.debug({ plugin: id }, 'registered gRPC services');
     }
     for (const rec of this.kernel.records()) {
@@ -92,6 +99,7 @@ export class Daemon {
     await secureSocket(this.address, config.grpc.uid, config.grpc.gid);
     await this.#ttrpc.listen(this.ttrpcAddress);
     await secureSocket(this.ttrpcAddress, config.ttrpc.uid, config.ttrpc.gid);
+    if (metrics) await metrics.serve(config.metrics.address, this.#log);
   }
 
   /** stop stops serving, closes every plugin in reverse order and removes the sockets. */
@@ -113,6 +121,7 @@ export class Daemon {
       });
     });
     await this.#ttrpc.close({ timeoutMs: 3000 }).catch(() => {});
+    await this.#metrics?.close();
     await this.kernel.close();
     for (const p of [this.address, this.ttrpcAddress]) await unlink(p).catch(() => {});
   }

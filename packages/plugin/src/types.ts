@@ -114,3 +114,25 @@ export interface PluginRecord {
 export function uriOf(r: { type: string; id: string }): string {
   return `${r.type}.${r.id}`;
 }
+
+/** MetricFamily is one Prometheus metric family a plugin reports at scrape time. */
+export interface MetricFamily {
+  /** name without the `ctrd_` prefix, snake_case. */
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}
+
+/**
+ * MetricsProvider is implemented by plugin instances that report metrics; the daemon calls
+ * `collectMetrics` on each scrape of `/v1/metrics`.
+ */
+export interface MetricsProvider {
+  collectMetrics(): Promise<MetricFamily[]> | MetricFamily[];
+}
+
+/** isMetricsProvider reports whether a plugin instance reports metrics. */
+export function isMetricsProvider(x: unknown): x is MetricsProvider {
+  return typeof x === 'object' && x !== null && typeof (x as MetricsProvider).collectMetrics === 'function';
+}

@@ -1,0 +1,153 @@
+import { createServer, type Server } from 'node:http';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { codeOf } from '@ctrd/errdefs';
+import { grpcCodeOf } from '@ctrd/grpc';
+import { isMetricsProvider, type Kernel, type MetricFamily } from '@ctrd/plugin';
+import type { Logger } from '@ctrd/log';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * DaemonMetrics holds ctrd's Prometheus registry: gRPC request counts and latencies, plugin
+ * init times, process metrics, and whatever plugins report through `collectMetrics`. It serves
+ * the text exposition format on `/v1/metrics`, as containerd does.
+ */
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  readonly #latency?: Histogram<'grpc_service' | 'grpc_method'>;
+  #server?: Server;
+
+  constructor(kernel: Kernel, opts: { histogram: boolean }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ctrd_' });
+    this.#requests = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
+      registers: [this.registry],
+    });
+    if (opts.histogram) {
+      this.#latency = new Histogram({
+        name: 'grpc_server_handling_seconds',
+        help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+        labelNames: ['grpc_service', 'grpc_method'],
+        buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [this.registry],
+      });
+    }
+    new Gauge({
+      name: 'ctrd_plugin_init_seconds',
+      help: 'Time each plugin took to initialise.',
+      labelNames: ['type', 'id', 'status'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of kernel.records()) this.set({ type: r.type, id: r.id, status: r.status }, (r.initMs ?? 0) / 1000);
+      },
+    });
+    this.#pluginFamilies(kernel);
+  }
+
+  #pluginFamilies(kernel: Kernel): void {
+    const gauges = new Map<string, Gauge>();
+    const registry = this.registry;
+    // Plugin-reported families are read at scrape time; prom-client's async `collect` on a
+    // carrier gauge fetches them all once per scrape and fills the families' gauges.
+    let latest: MetricFamily[] = [];
+    new Gauge({
+      name: 'ctrd_plugin_metrics_scrape_errors',
+      help: 'Plugins whose metrics could not be collected on the last scrape.',
+      registers: [registry],
+      async collect() {
+        let errors = 0;
+        latest = [];
+        for (const r of kernel.records()) {
+          if (r.status !== 'ok' || !isMetricsProvider(r.instance)) continue;
+          try {
+            latest.push(...(await r.instance.collectMetrics()));
+          } catch {
+            errors++;
+          }
+        }
+        this.set(errors);
+        for (const fam of latest) {
+          const name = `ctrd_${fam.name}`;
+          let g = gauges.get(name);
+          if (!g) {
+            const labelNames = [...new Set(fam.samples.flatMap((s) => Object.keys(s.labels ?? {})))];
+            g = new Gauge({ name, help: fam.help, labelNames, registers: [registry] });
+            gauges.set(name, g);
+          }
+          g.reset();
+          for (const s of fam.samples) g.set(s.labels ?? {}, s.value);
+        }
+      },
+    });
+  }
+
+  /** observe records one finished RPC. */
+  observe(path: string, ms: number, err: unknown): void {
+    const [, service = '', method = ''] = path.split('/');
+    const code = err ? String(grpcCodeName(err)) : 'OK';
+    this.#requests.inc({ grpc_service: service, grpc_method: method, grpc_code: code });
+    this.#latency?.observe({ grpc_service: service, grpc_method: method }, ms / 1000);
+  }
+
+  /** instrument wraps a grpc-js implementation so that every call is observed. */
+  instrument(definition: Record<string, { path: string }>, impl: UntypedServiceImplementation): UntypedServiceImplementation {
+    const out: UntypedServiceImplementation = {};
+    for (const [name, fn] of Object.entries(impl)) {
+      const path = definition[name]?.path ?? name;
+      out[name] = ((call: NodeJS.EventEmitter & { on: Function }, cb?: (err: unknown, res?: unknown) => void) => {
+        const started = performance.now();
+        if (typeof cb === 'function') {
+          return (fn as Function)(call, (err: unknown, res: unknown, ...rest: unknown[]) => {
+            this.observe(path, performance.now() - started, err ?? undefined);
+            cb(err, res, ...(rest as []));
+          });
+        }
+        let done = false;
+        const finish = (err?: unknown) => {
+          if (done) return;
+          done = true;
+          this.observe(path, performance.now() - started, err);
+        };
+        call.on('finish', () => finish());
+        call.on('error', (e: unknown) => finish(e));
+        return (fn as Function)(call);
+      }) as never;
+    }
+    return out;
+  }
+
+  /** serve starts the HTTP endpoint on `host:port`. */
+  async serve(address: string, log: Logger): Promise<void> {
+    const i = address.lastIndexOf(':');
+    const host = i > 0 ? address.slice(0, i).replace(/^\[|\]$/g, '') : '127.0.0.1';
+    const port = Number(address.slice(i + 1));
+    this.#server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/v1/metrics') {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text),
+        (err) => res.writeHead(500).end(String(err)),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.#server!.once('error', reject);
+      this.#server!.listen(port, host, () => resolve());
+    });
+    log.info({ address }, 'serving metrics on /v1/metrics');
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+  }
+}
+
+function grpcCodeName(err: unknown): string {
+  const code = typeof (err as { code?: unknown })?.code === 'number' ? ((err as { code: number }).code) : grpcCodeOf(err);
+  const names = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+  return names[code] ?? codeOf(err);
+}
