@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * The shim server: one per containerd address and namespace, started by the
+ * `containerd-shim-ctrd-v1` launcher, serving `containerd.task.v2.Task` for all of that
+ * namespace's tasks on the socket the launcher named.
+ */
+import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { registerService, TtrpcServer } from '@ctrd/ttrpc';
+import { parseShimArgs } from '../args.js';
+import { shimServerPaths } from '../address.js';
+import { Publisher } from '../publisher.js';
+import { Reaper } from '../reaper.js';
+import { ShimLifecycle } from '../lifecycle.js';
+import { TaskService } from '../task-service.js';
+
+const args = parseShimArgs(process.argv.slice(2));
+const paths = shimServerPaths(args.address, args.namespace);
+const socket = args.socket || paths.socket;
+const log = (msg: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+};
+
+process.chdir('/');
+const reaper = new Reaper();
+reaper.start();
+const publisher = new Publisher(process.env.TTRPC_ADDRESS ?? '', args.namespace, (err) => log(`publish: ${err.message}`));
+const server = new TtrpcServer({ onError: (err) => log(`ttrpc: ${err.message}`) });
+const lifecycle = new ShimLifecycle({ paths, socket, server, publisher, log });
+const service = new TaskService({
+  namespace: args.namespace,
+  reaper,
+  events: publisher,
+  runcBinary: process.env.CTRD_SHIM_RUNC || undefined,
+  onIdle: () => void lifecycle.exitIfIdle(),
+  onCreate: (id) => lifecycle.claimed(id),
+});
+lifecycle.taskCount = () => service.taskCount;
+registerService(server, TaskDefinition, service);
+process.on('SIGTERM', () => void lifecycle.exitIfIdle());
+process.on('SIGPIPE', () => {});
+await lifecycle.serve();
+log(`serving namespace ${args.namespace} on ${socket} (pid ${process.pid})`);

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { shimServerPaths } from './address.js';
+import { alive } from './testing.js';
+
+const run = promisify(execFile);
+const launcher = fileURLToPath(new URL('../bin/containerd-shim-ctrd-v1', import.meta.url));
+
+// A stand-in for node: records each server start, binds the socket, writes the pid file, stays up.
+const FAKE_NODE = `#!/bin/sh
+echo "$@" >> "$FAKE_LOG"
+while [ $# -gt 0 ]; do [ "$1" = -socket ] && sock=$2; shift; done
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2]+".tmp","w").write(sys.argv[3]); __import__("os").rename(sys.argv[2]+".tmp", sys.argv[2]); time.sleep(60)' "$sock" "\${sock%.sock}.pid" $$
+`;
+
+describe('launcher', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrd-launcher-'));
+  const pids: number[] = [];
+  after(() => {
+    for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts one server per address and namespace and prints the address containerd dials', async (t) => {
+    if ((await run('sh', ['-c', 'command -v python3']).catch(() => undefined)) === undefined) return t.skip('python3 missing');
+    const fake = join(dir, 'fake-node');
+    writeFileSync(fake, FAKE_NODE);
+    chmodSync(fake, 0o755);
+    const env = { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: join(dir, 'run'), FAKE_LOG: join(dir, 'log') };
+    const start = async (ns: string, id: string): Promise<string> =>
+      (await run(launcher, ['-namespace', ns, '-address', '/x.sock', '-publish-binary', '/bin/true', '-id', id, 'start'], { env })).stdout.trim();
+    const a1 = await start('n1', 'a');
+    const a2 = await start('n1', 'b');
+    const b1 = await start('n2', 'c');
+    assert.equal(a1, shimServerPaths('/x.sock', 'n1', join(dir, 'run')).address);
+    assert.equal(a2, a1);
+    assert.equal(b1, shimServerPaths('/x.sock', 'n2', join(dir, 'run')).address);
+    const starts = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n');
+    assert.equal(starts.length, 2, 'one server per namespace');
+    assert.match(starts[0], /shim-server\.js -namespace n1 -address \/x\.sock -socket /);
+    for (const ns of ['n1', 'n2']) pids.push(Number(readFileSync(shimServerPaths('/x.sock', ns, join(dir, 'run')).pid, 'utf8')));
+    assert.deepEqual(
+      ['a', 'b'].map((id) => readFileSync(join(shimServerPaths('/x.sock', 'n1', join(dir, 'run')).pending, id), 'utf8')),
+      ['', ''],
+      'a claim per id handed out',
+    );
+  });
+
+  it('rejects a start without namespace and unknown actions', async () => {
+    await assert.rejects(run(launcher, ['-id', 'x', 'start'], { env: { ...process.env, CTRD_SHIM_RUN_DIR: join(dir, 'run') } }));
+    await assert.rejects(run(launcher, ['-namespace', 'n', 'bogus']));
+  });
+});

@@ -1,0 +1,165 @@
+import koffi from 'koffi';
+
+/**
+ * Libc is the handful of Linux calls Node does not offer and the shim needs: the child
+ * subreaper flag, `waitpid` for processes libuv did not spawn, fd passing (`recvmsg` with
+ * SCM_RIGHTS), eventfd and epoll for cgroup v1 OOM notices, `pipe2`, terminal resizing, `flock`
+ * and `umount2`. Bound lazily through koffi on first use.
+ */
+export interface Libc {
+  /** setChildSubreaper marks this process as a child subreaper (PR_SET_CHILD_SUBREAPER). */
+  setChildSubreaper(): void;
+  /** waitpid reaps `pid` without blocking: its raw wait status, or undefined while it runs or is not ours. */
+  waitpid(pid: number): number | undefined;
+  /** receiveFd reads one message from a connected unix socket and returns the fd it carried. */
+  receiveFd(socketFd: number): number;
+  /** pipe returns `[readFd, writeFd]` of a new pipe (close-on-exec). */
+  pipe(): [number, number];
+  /** eventfd creates an eventfd (close-on-exec, non-blocking). */
+  eventfd(): number;
+  /** epollCreate creates an epoll instance. */
+  epollCreate(): number;
+  /** epollAdd watches `fd` for readability, tagging events with `fd`. */
+  epollAdd(epfd: number, fd: number): void;
+  /** epollWaitAsync waits on a libuv worker thread; resolves with the ready fds. */
+  epollWaitAsync(epfd: number, timeoutMs: number): Promise<number[]>;
+  /** resizePty sets a terminal's window size (TIOCSWINSZ). */
+  resizePty(fd: number, width: number, height: number): void;
+  /** tryLock takes an exclusive `flock` on `fd` without blocking; false when someone else holds it. */
+  tryLock(fd: number): boolean;
+  /** unmount detaches the mount at `target`; false when nothing is mounted there. */
+  unmount(target: string): boolean;
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const EPOLL_CTL_ADD = 1;
+const EPOLLIN = 1;
+const TIOCSWINSZ = 0x5414;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const SCM_RIGHTS = 1;
+const SOL_SOCKET = 1;
+const EINTR = 4;
+const EINVAL = 22;
+const ENOENT = 2;
+const MAX_EVENTS = 64;
+const EPOLL_EVENT_SIZE = 12;
+
+function errnoError(call: string): Error {
+  const errno = koffi.errno();
+  const err = new Error(`${call}: errno ${errno}`) as NodeJS.ErrnoException;
+  err.errno = errno;
+  return err;
+}
+
+function bind(): Libc {
+  const lib = koffi.load('libc.so.6');
+  const iovec = koffi.struct('ctrd_iovec', { base: 'void *', len: 'size_t' });
+  const msghdr = koffi.struct('ctrd_msghdr', {
+    name: 'void *',
+    namelen: 'uint32',
+    iov: koffi.pointer(iovec),
+    iovlen: 'size_t',
+    control: 'void *',
+    controllen: 'size_t',
+    flags: 'int',
+  });
+  const prctl = lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
+  const waitpid = lib.func('int waitpid(int, _Out_ int *, int)');
+  const recvmsg = lib.func('intptr_t recvmsg(int, ctrd_msghdr *, int)');
+  const pipe2 = lib.func('int pipe2(_Out_ int *, int)');
+  const eventfd = lib.func('int eventfd(unsigned int, int)');
+  const epollCreate1 = lib.func('int epoll_create1(int)');
+  const epollCtl = lib.func('int epoll_ctl(int, int, int, void *)');
+  const epollWait = lib.func('int epoll_wait(int, void *, int, int)');
+  const ioctl = lib.func('int ioctl(int, unsigned long, void *)');
+  const flock = lib.func('int flock(int, int)');
+  const umount2 = lib.func('int umount2(const char *, int)');
+
+  return {
+    setChildSubreaper() {
+      if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw errnoError('prctl(PR_SET_CHILD_SUBREAPER)');
+    },
+    waitpid(pid) {
+      const status = [0];
+      for (;;) {
+        const r = waitpid(pid, status, WNOHANG) as number;
+        if (r > 0) return status[0];
+        if (r === 0) return undefined;
+        if (koffi.errno() !== EINTR) return undefined;
+      }
+    },
+    receiveFd(socketFd) {
+      const data = Buffer.alloc(64);
+      const control = Buffer.alloc(64);
+      const n = recvmsg(socketFd, {
+        name: null, namelen: 0, iov: [{ base: data, len: data.length }], iovlen: 1,
+        control, controllen: control.length, flags: 0,
+      }, 0) as number | bigint;
+      if (Number(n) < 0) throw errnoError('recvmsg');
+      if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) {
+        throw new Error('recvmsg: no file descriptor received');
+      }
+      return control.readInt32LE(16);
+    },
+    pipe() {
+      const fds = new Int32Array(2);
+      if (pipe2(fds, O_CLOEXEC) !== 0) throw errnoError('pipe2');
+      return [fds[0], fds[1]];
+    },
+    eventfd() {
+      const fd = eventfd(0, O_CLOEXEC | O_NONBLOCK) as number;
+      if (fd < 0) throw errnoError('eventfd');
+      return fd;
+    },
+    epollCreate() {
+      const fd = epollCreate1(O_CLOEXEC) as number;
+      if (fd < 0) throw errnoError('epoll_create1');
+      return fd;
+    },
+    epollAdd(epfd, fd) {
+      const ev = Buffer.alloc(EPOLL_EVENT_SIZE);
+      ev.writeUInt32LE(EPOLLIN, 0);
+      ev.writeInt32LE(fd, 4);
+      if (epollCtl(epfd, EPOLL_CTL_ADD, fd, ev) !== 0) throw errnoError('epoll_ctl');
+    },
+    epollWaitAsync(epfd, timeoutMs) {
+      const events = Buffer.alloc(EPOLL_EVENT_SIZE * MAX_EVENTS);
+      return new Promise((resolve, reject) => {
+        epollWait.async(epfd, events, MAX_EVENTS, timeoutMs, (err: unknown, n: number) => {
+          if (err) return reject(err);
+          if (n < 0) return resolve([]);
+          const fds: number[] = [];
+          for (let i = 0; i < n; i++) fds.push(events.readInt32LE(i * EPOLL_EVENT_SIZE + 4));
+          resolve(fds);
+        });
+      });
+    },
+    resizePty(fd, width, height) {
+      const ws = Buffer.alloc(8);
+      ws.writeUInt16LE(height, 0);
+      ws.writeUInt16LE(width, 2);
+      if (ioctl(fd, TIOCSWINSZ, ws) !== 0) throw errnoError('ioctl(TIOCSWINSZ)');
+    },
+    tryLock(fd) {
+      return flock(fd, LOCK_EX | LOCK_NB) === 0;
+    },
+    unmount(target) {
+      if (umount2(target, 0) === 0) return true;
+      const errno = koffi.errno();
+      if (errno === EINVAL || errno === ENOENT) return false;
+      throw errnoError(`umount2 ${target}`);
+    },
+  };
+}
+
+let bound: Libc | undefined;
+
+/** libc returns the bound {@link Libc} calls (loaded once). */
+export function libc(): Libc {
+  bound ??= bind();
+  return bound;
+}

@@ -1,0 +1,91 @@
+import { closeSync, openSync } from 'node:fs';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TtrpcServer } from '@ctrd/ttrpc';
+import type { ShimServerPaths } from './address.js';
+import { libc } from './libc.js';
+import type { Publisher } from './publisher.js';
+
+/** ShimLifecycleOptions configures a {@link ShimLifecycle}. */
+export interface ShimLifecycleOptions {
+  paths: ShimServerPaths;
+  socket: string;
+  server: TtrpcServer;
+  publisher: Publisher;
+  log: (msg: string) => void;
+  /** How long a claim by `start` keeps the server alive without a Create (default 30 s). */
+  claimTtlMs?: number;
+  /** How often an idle server checks whether it may exit (default 60 s). */
+  idleCheckMs?: number;
+}
+
+/**
+ * ShimLifecycle starts and ends a shared shim server in step with the launcher.
+ *
+ * The launcher, holding `flock` on the lock file, checks the pid file and drops a claim file
+ * for the id it hands out; the server only exits while holding the same lock, with no task
+ * left and no claim younger than `claimTtlMs`. So an address the launcher printed is never
+ * one whose server is on its way out.
+ */
+export class ShimLifecycle {
+  /** taskCount reports how many tasks the server still holds. */
+  taskCount: () => number = () => 0;
+  private exiting = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ShimLifecycleOptions) {}
+
+  /** serve listens on the socket and then publishes the pid file the launcher waits for. */
+  async serve(): Promise<void> {
+    await this.opts.server.listen(this.opts.socket, { mode: 0o600 });
+    const tmp = `${this.opts.paths.pid}.${process.pid}`;
+    await writeFile(tmp, String(process.pid));
+    await rename(tmp, this.opts.paths.pid);
+    this.idleTimer = setInterval(() => void this.exitIfIdle(), this.opts.idleCheckMs ?? 60_000);
+    this.idleTimer.unref();
+  }
+
+  /** claimed drops the claim `start` made for `id`, now that Create arrived. */
+  claimed(id: string): void {
+    void rm(join(this.opts.paths.pending, id), { force: true });
+  }
+
+  private async freshClaims(): Promise<boolean> {
+    const ttl = this.opts.claimTtlMs ?? 30_000;
+    let names: string[];
+    try {
+      names = await readdir(this.opts.paths.pending);
+    } catch {
+      return false;
+    }
+    for (const n of names) {
+      const st = await stat(join(this.opts.paths.pending, n)).catch(() => undefined);
+      if (st !== undefined && Date.now() - st.mtimeMs < ttl) return true;
+    }
+    return false;
+  }
+
+  /** exitIfIdle exits the process when no task and no fresh claim is left; otherwise does nothing. */
+  async exitIfIdle(): Promise<void> {
+    if (this.exiting || this.taskCount() > 0) return;
+    const fd = openSync(this.opts.paths.lock, 'a');
+    try {
+      const deadline = Date.now() + 5000;
+      while (!libc().tryLock(fd)) {
+        if (Date.now() > deadline) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (this.taskCount() > 0 || (await this.freshClaims())) return;
+      this.exiting = true;
+      await rm(this.opts.paths.pid, { force: true });
+      await this.opts.server.close({ timeoutMs: 1000 });
+      await rm(this.opts.socket, { force: true });
+      await rm(this.opts.paths.pending, { recursive: true, force: true });
+      await this.opts.publisher.close();
+      this.opts.log('no tasks left, exiting');
+    } finally {
+      closeSync(fd);
+    }
+    process.exit(0);
+  }
+}
