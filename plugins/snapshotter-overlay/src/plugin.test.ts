@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type InitContext, isSkipPlugin } from '@ctrd/plugin';
+import { type OverlayConfig, overlayPlugin } from './plugin.js';
+import { overlayUnsupportedReason } from './supported.js';
+
+test('overlayPlugin loads where overlay mounts and is skipped with the reason elsewhere', async () => {
+  assert.equal(overlayPlugin.type, 'io.containerd.snapshotter.v1');
+  assert.equal(overlayPlugin.id, 'overlayfs');
+  assert.deepEqual(Object.keys(overlayPlugin.config!.defaults).sort(), ['mount_options', 'root_path', 'slow_chown', 'sync_remove', 'upperdir_label']);
+  const dir = mkdtempSync(join(tmpdir(), 'overlay-plugin-'));
+  try {
+    const reason = await overlayUnsupportedReason(join(dir, 'probe'));
+    const meta = { platforms: [], exports: {} as Record<string, string>, capabilities: [] };
+    const config = { ...overlayPlugin.config!.defaults, sync_remove: true };
+    const ic = { rootDir: join(dir, 'root'), config, meta } as unknown as InitContext<OverlayConfig>;
+    if (reason !== undefined) {
+      await assert.rejects(Promise.resolve().then(() => overlayPlugin.init(ic)), (err: unknown) => isSkipPlugin(err));
+      return;
+    }
+    const sn = await overlayPlugin.init(ic);
+    assert.equal(meta.exports.root, join(dir, 'root'));
+    await sn.prepare('k');
+    await sn.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

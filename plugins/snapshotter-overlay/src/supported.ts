@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mount, unmountAll } from '@ctrd/mount';
+
+/** overlayInKernel reports whether `/proc/filesystems` lists overlay. */
+export function overlayInKernel(): boolean {
+  try {
+    return /\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** supportsIndexOption reports whether the overlay module takes `index=` (and so `index=off`). */
+export function supportsIndexOption(): boolean {
+  return existsSync('/sys/module/overlay/parameters/index');
+}
+
+/**
+ * overlayUnsupportedReason tries a real two-layer overlay mount in a scratch directory under
+ * `root` and returns why overlay cannot be used there (no overlay in the kernel, not root, the
+ * backing filesystem refuses), or undefined when it works. The scratch directory is always removed.
+ */
+export async function overlayUnsupportedReason(root: string): Promise<string | undefined> {
+  if (!overlayInKernel()) return 'overlay is not listed in /proc/filesystems';
+  if (process.getuid?.() !== 0) return 'mounting overlay needs root';
+  await mkdir(root, { recursive: true });
+  const td = await mkdtemp(join(root, 'overlay-check-'));
+  try {
+    for (const d of ['lower1', 'lower2', 'upper', 'work', 'merged']) await mkdir(join(td, d));
+    const options = [`lowerdir=${join(td, 'lower2')}:${join(td, 'lower1')}`, `upperdir=${join(td, 'upper')}`, `workdir=${join(td, 'work')}`];
+    const merged = join(td, 'merged');
+    try {
+      mount({ type: 'overlay', source: 'overlay', options }, merged);
+    } catch (err) {
+      return `overlay mount failed on ${root}: ${(err as Error).message}`;
+    }
+    await unmountAll(merged, { detach: true });
+    return undefined;
+  } finally {
+    await rm(td, { recursive: true, force: true });
+  }
+}
