@@ -1,0 +1,111 @@
+import koffi from 'koffi';
+import { constants } from 'node:os';
+
+/**
+ * Thin libc bindings for what Node's fs lacks: mknod, mkfifo, the l*xattr family and
+ * utimensat. Every call throws a Node-style error (`code` = errno name) on failure.
+ */
+const libc = koffi.load('libc.so.6');
+const cMknod = libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+const cMkfifo = libc.func('int mkfifo(const char *path, uint32_t mode)');
+const cLsetxattr = libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)');
+const cLgetxattr = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
+const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
+const cUtimensat = libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)');
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+/** S_IFCHR / S_IFBLK / S_IFIFO file type bits for mknod. */
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+function fail(call: string, path: string): never {
+  const errno = koffi.errno();
+  const code = errnoNames.get(errno) ?? `E${errno}`;
+  const err = new Error(`${code}: ${call} ${path}`) as NodeJS.ErrnoException;
+  err.code = code;
+  err.errno = errno;
+  err.syscall = call;
+  err.path = path;
+  throw err;
+}
+
+/** makedev packs a device number the way glibc does. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major >>> 0);
+  const mi = BigInt(minor >>> 0);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** major and minor split an `rdev` from fs.Stats. */
+export function major(rdev: number): number {
+  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+export function minor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+}
+
+/** mknod creates a device node (or fifo) at `path` with `mode` (type and permission bits). */
+export function mknod(path: string, mode: number, dev: bigint): void {
+  if (cMknod(path, mode, dev) !== 0) fail('mknod', path);
+}
+
+/** mkfifo creates a named pipe. */
+export function mkfifo(path: string, mode: number): void {
+  if (cMkfifo(path, mode) !== 0) fail('mkfifo', path);
+}
+
+/** lsetxattr sets an extended attribute on `path` itself, never on a symlink's target. */
+export function lsetxattr(path: string, name: string, value: Uint8Array): void {
+  if (cLsetxattr(path, name, value, value.length, 0) !== 0) fail('lsetxattr', path);
+}
+
+/** llistxattr lists the extended attribute names of `path` itself. */
+export function llistxattr(path: string): string[] {
+  for (;;) {
+    const size = Number(cLlistxattr(path, null, 0));
+    if (size < 0) fail('llistxattr', path);
+    if (size === 0) return [];
+    const buf = Buffer.alloc(size);
+    const got = Number(cLlistxattr(path, buf, size));
+    if (got < 0) {
+      if (koffi.errno() === constants.errno.ERANGE) continue;
+      fail('llistxattr', path);
+    }
+    return buf.toString('latin1', 0, got).split('\0').filter((n) => n !== '');
+  }
+}
+
+/** lgetxattr reads one extended attribute of `path` itself. */
+export function lgetxattr(path: string, name: string): Buffer {
+  for (;;) {
+    const size = Number(cLgetxattr(path, name, null, 0));
+    if (size < 0) fail('lgetxattr', path);
+    const buf = Buffer.alloc(size);
+    if (size === 0) return buf;
+    const got = Number(cLgetxattr(path, name, buf, size));
+    if (got < 0) {
+      if (koffi.errno() === constants.errno.ERANGE) continue;
+      fail('lgetxattr', path);
+    }
+    return buf.subarray(0, got);
+  }
+}
+
+/** Timespec is a time as whole seconds plus nanoseconds. */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** lutimens sets atime and mtime with nanosecond precision, without following a symlink. */
+export function lutimens(path: string, atime: Timespec, mtime: Timespec): void {
+  const times = Buffer.alloc(32);
+  times.writeBigInt64LE(BigInt(atime.sec), 0);
+  times.writeBigInt64LE(BigInt(atime.nsec), 8);
+  times.writeBigInt64LE(BigInt(mtime.sec), 16);
+  times.writeBigInt64LE(BigInt(mtime.nsec), 24);
+  if (cUtimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) !== 0) fail('utimensat', path);
+}
