@@ -29,7 +29,8 @@
  * @packageDocumentation
  */
 export type { BlobDescriptor, CommitOptions, Info, Status, WriterOptions } from './types.js';
-export type { ContentStore, IngestManager, Ingester, Manager, Provider, ReaderAt, Writer } from './store.js';
+export type { IngestManager, Ingester, Manager, Provider, ReaderAt, Writer } from './store.js';
+export { ContentStore } from './token.js';
 export { EMPTY_DIGEST, digestFromBytes, parseDigest, validateDigest } from './digest.js';
 export type { DigestAlgorithm, ParsedDigest } from './digest.js';
 export { MAX_LABEL_SIZE, validateLabel, validateLabels } from './labels.js';

@@ -1,4 +1,15 @@
+import { contentLocalPlugins } from '@ctrd/content-local';
+import { eventsExchangePlugins } from '@ctrd/events-exchange';
+import { gcSchedulerPlugins } from '@ctrd/gc-scheduler';
+import { grpcServicesPlugins } from '@ctrd/grpc-services';
+import { grpcSnapshotsPlugins } from '@ctrd/grpc-snapshots';
+import { metadataLevelPlugins } from '@ctrd/metadata-level';
 import type { Registration } from '@ctrd/plugin';
+import { runtimeV2Plugins } from '@ctrd/runtime-v2';
+import { btrfsPlugins } from '@ctrd/snapshotter-btrfs';
+import { nativePlugins } from '@ctrd/snapshotter-native';
+import { overlayPlugins } from '@ctrd/snapshotter-overlay';
+import { transferPlugins } from '@ctrd/transfer';
 import { systemPlugins } from './services/index.js';
 
 /**
@@ -9,8 +20,19 @@ import { systemPlugins } from './services/index.js';
 export function builtins(): Registration[] {
   return [
     // storage and core plugins
+    ...contentLocalPlugins,
+    ...nativePlugins,
+    ...overlayPlugins,
+    ...btrfsPlugins,
+    ...metadataLevelPlugins,
+    ...eventsExchangePlugins,
+    ...gcSchedulerPlugins,
+    ...runtimeV2Plugins,
     // services
     // gRPC services
+    ...grpcServicesPlugins,
+    ...grpcSnapshotsPlugins,
+    ...transferPlugins,
     ...systemPlugins,
   ];
 }

@@ -19,12 +19,11 @@ export type {
   EventPayload,
   Envelope,
   EventDecoder,
-  Publisher,
   Forwarder,
   Subscriber,
   SubscribeOptions,
-  Exchange,
 } from './envelope.js';
+export { Exchange, Publisher } from './token.js';
 export { validateTopic } from './topic.js';
 export { envelopeAdaptor } from './adaptor.js';
 export { TOPICS } from './topics.js';

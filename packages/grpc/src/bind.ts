@@ -113,7 +113,8 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
             },
             (err) => {
               done(started, err);
-              call.destroy(Object.assign(new Error(), toServiceError(err)));
+              // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
+              call.emit('error', Object.assign(new Error(), toServiceError(err)));
             },
           );
       };
@@ -146,7 +147,8 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
             },
             (err) => {
               done(started, err);
-              call.destroy(Object.assign(new Error(), toServiceError(err)));
+              // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
+              call.emit('error', Object.assign(new Error(), toServiceError(err)));
             },
           );
       };

@@ -45,3 +45,4 @@ export {
 } from './container-rules.js';
 export { adaptLease, leaseResourceType, newLeaseId, parseLeaseResource, type ParsedLeaseResource } from './lease-rules.js';
 export { applyNamespaceUpdate } from './namespace-rules.js';
+export { MetadataStore, GcScheduler, type ContentViewOptions, type GcStats } from './metadata-store.js';

@@ -36,3 +36,4 @@
  */
 export { createLocalStore } from './local-store.js';
 export type { LocalContentStore, LocalStoreOptions } from './local-store.js';
+export { contentLocalPlugins, localContentPlugin } from './plugin.js';

@@ -7,3 +7,5 @@
  */
 
 export { createExchange, type EventExchange, type ExchangeOptions } from './exchange.js';
+export { decodeEvent } from './decode-event.js';
+export { eventsExchangePlugins, exchangePlugin, type ExchangeConfig } from './plugin.js';

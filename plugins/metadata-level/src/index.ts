@@ -11,6 +11,7 @@
  * ```
  * version                                     {"schema":"v1","version":1}
  * ingestseq                                   last backend ingest sequence number
+ * snapshotseq                                 last number used in a backend snapshot name
  * v1/
  * └── <namespace>                             {labels}                          the namespace itself
  *     ├── images/<name>                       {labels, target{mediaType,digest,size,annotations}, createdAt, updatedAt}
@@ -47,6 +48,15 @@
  * batch. It then deletes the backing store's blobs and ingests that no namespace references, and
  * hands removed snapshots to the collector registered for their snapshotter.
  *
+ * ## Snapshots
+ *
+ * `db.addSnapshotter(name, backend)` wraps a backend snapshotter; `db.snapshotter(name)
+ * .forNamespace(ns, { lease })` is that snapshotter as one namespace sees it. Keys live in the
+ * records above; the backend only sees names `<ns>/<n>/<key>` (n from `snapshotseq`) and only the
+ * `containerd.io/snapshot/*` and `containerd.io/snapshot.ref` labels. Removing a snapshot removes
+ * its record; the backend snapshot goes at the next collection, which removes every backend
+ * snapshot no record names.
+ *
  * @packageDocumentation
  */
 export { openMetadataDB, type MetadataDB, type MetadataDBOptions } from './metadata-db.js';
@@ -67,6 +77,16 @@ export {
   type RemovedSnapshot,
   type SnapshotCollector,
 } from './garbage-collector.js';
+export {
+  createNamespacedSnapshotter,
+  inheritedLabels,
+  INHERITED_LABEL_PREFIX,
+  SNAPSHOT_REF_LABEL,
+  SNAPSHOT_SEQUENCE_KEY,
+  type NamespacedSnapshotter,
+  type SnapshotViewOptions,
+} from './namespaced-snapshotter.js';
+export { collectBackend } from './snapshot-collector.js';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration, type VersionRecord } from './schema.js';
 export { KEYS, pathKey, splitKey } from './keys.js';
 export type { LevelDatabase, ReadView, WriteTxn } from './kv.js';
@@ -81,3 +101,4 @@ export type {
   NamespaceRecord,
   SnapshotRecord,
 } from './records.js';
+export { levelMetadataPlugin, metadataLevelPlugins, type LevelMetadataConfig, type LevelMetadataStore } from './plugin.js';

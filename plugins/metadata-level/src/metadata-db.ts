@@ -1,4 +1,6 @@
 import type { ContentStore } from '@ctrd/content';
+import { InvalidArgumentError } from '@ctrd/errdefs';
+import type { Snapshotter } from '@ctrd/snapshots';
 import { Level } from 'level';
 import { MetaCore, type MutationCallback } from './core.js';
 import { GarbageCollector } from './garbage-collector.js';
@@ -8,6 +10,7 @@ import type { LevelDatabase } from './kv.js';
 import { LevelLeaseManager } from './lease-manager.js';
 import { createNamespacedContentStore, type NamespacedContentStore } from './namespaced-content.js';
 import { LevelNamespaceStore } from './namespace-store.js';
+import { createNamespacedSnapshotter, type NamespacedSnapshotter } from './namespaced-snapshotter.js';
 import { initSchema, MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema.js';
 
 /** MetadataDBOptions tune {@link openMetadataDB}; the defaults suit the daemon. */
@@ -44,6 +47,18 @@ export interface MetadataDB {
    * makes it the store whose orphans collections delete. Call it once per backing store.
    */
   contentStore(backing: ContentStore): NamespacedContentStore;
+  /**
+   * addSnapshotter wraps the backend snapshotter `backend` under the name `name`, so that each
+   * namespace has its own keys, and registers it with garbage collection. Call it once per backend.
+   */
+  addSnapshotter(name: string, backend: Snapshotter): NamespacedSnapshotter;
+  /**
+   * snapshotter returns the wrapped snapshotter `name`; an empty name is InvalidArgument
+   * `snapshotter argument missing`, an unknown one InvalidArgument `snapshotter not loaded: <name>`.
+   */
+  snapshotter(name: string): NamespacedSnapshotter;
+  /** snapshotterNames lists the wrapped snapshotters. */
+  readonly snapshotterNames: readonly string[];
   /** onMutation registers a callback run after every committed change (for a GC scheduler). */
   onMutation(fn: MutationCallback): () => void;
   /** isDirty reports whether anything was dereferenced since the last collection. */
@@ -70,6 +85,7 @@ export async function openMetadataDB(location: string | LevelDatabase, opts: Met
     throw err;
   }
   const gc = new GarbageCollector(core);
+  const snapshotters = new Map<string, NamespacedSnapshotter>();
   return {
     namespaces: new LevelNamespaceStore(core),
     images: new LevelImageStore(core),
@@ -82,6 +98,20 @@ export async function openMetadataDB(location: string | LevelDatabase, opts: Met
     contentStore(backing) {
       gc.setContentBackend(backing);
       return createNamespacedContentStore(core, backing);
+    },
+    addSnapshotter(name, backend) {
+      const s = createNamespacedSnapshotter(core, gc, name, backend);
+      snapshotters.set(name, s);
+      return s;
+    },
+    snapshotter(name) {
+      if (!name) throw new InvalidArgumentError('snapshotter argument missing');
+      const s = snapshotters.get(name);
+      if (!s) throw new InvalidArgumentError(`snapshotter not loaded: ${name}`);
+      return s;
+    },
+    get snapshotterNames() {
+      return [...snapshotters.keys()];
     },
     onMutation: (fn) => core.onMutation(fn),
     get isDirty() {

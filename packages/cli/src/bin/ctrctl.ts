@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { storeCommands } from './store-commands.js';
+import { transferCommands } from './transfer-commands.js';
 
 /**
  * ctrctl is ctrd's command-line client. Each command's code is imported only when that command
@@ -41,6 +43,8 @@ await yargs(hideBin(process.argv))
         lazy(async () => (await import('../commands/plugins.js')).pluginsLs as never))
       .command('tree', 'show the plugin dependency graph with init times', {}, lazy(async () => (await import('../commands/plugins.js')).pluginsTree as never))
       .demandCommand(1, 'name a subcommand: ls or tree'))
+  .command(storeCommands(lazy))
+  .command(transferCommands(lazy))
   .completion('completion', 'print a bash completion script (add `source <(ctrctl completion)` to ~/.bashrc)')
   .demandCommand(1, 'name a command (see --help)')
   .strict()

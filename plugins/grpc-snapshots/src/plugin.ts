@@ -1,0 +1,45 @@
+import { Differ } from '@ctrd/diff';
+import { createWalkingDiffer } from '@ctrd/differ-walking';
+import { Exchange } from '@ctrd/events';
+import type { GrpcServicePlugin } from '@ctrd/grpc';
+import { GcScheduler, MetadataStore } from '@ctrd/metadata';
+import { definePlugin, PluginType, SkipPluginError, type Registration } from '@ctrd/plugin';
+import { diffService } from './diff-service.js';
+import { snapshotsService } from './snapshots-service.js';
+
+/**
+ * snapshotsPlugin is `io.containerd.grpc.v1.snapshots`: the Snapshots service over the metadata
+ * plugin's namespaced snapshotters, publishing on the event exchange and asking the GC scheduler
+ * (when loaded) for a collection after each removal.
+ */
+export const snapshotsPlugin = definePlugin<GrpcServicePlugin>({
+  type: PluginType.GRPC,
+  id: 'snapshots',
+  requires: [PluginType.Metadata, PluginType.Event, PluginType.GC],
+  init(ic) {
+    const service = snapshotsService({
+      metadata: ic.get(MetadataStore),
+      publisher: ic.get(Exchange),
+      gc: ic.getByType(GcScheduler).values().next().value,
+    });
+    return { grpcServices: () => [service] };
+  },
+});
+
+/**
+ * diffPlugin is `io.containerd.grpc.v1.diff`: the Diff service, running containerd's default
+ * "walking" differ over each namespace's content. It is skipped when that differ is not loaded.
+ */
+export const diffPlugin = definePlugin<GrpcServicePlugin>({
+  type: PluginType.GRPC,
+  id: 'diff',
+  requires: [PluginType.Metadata, PluginType.Differ],
+  init(ic) {
+    if (!ic.getByType(Differ).has('walking')) throw new SkipPluginError('differ "walking" is not loaded');
+    const service = diffService({ metadata: ic.get(MetadataStore), differFor: (store) => createWalkingDiffer(store) });
+    return { grpcServices: () => [service] };
+  },
+});
+
+/** grpcSnapshotsPlugins lists this package's plugin registrations, for the daemon's builtins. */
+export const grpcSnapshotsPlugins: Registration[] = [snapshotsPlugin, diffPlugin] as Registration[];

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { codeOf } from '@ctrd/errdefs';
+import { createNativeSnapshotter } from '@ctrd/snapshotter-native';
+import { createOverlaySnapshotter, overlayUnsupportedReason } from '@ctrd/snapshotter-overlay';
+import { Kind, listSnapshots, type Snapshotter } from '@ctrd/snapshots';
+import { snapshotterSuite } from '@ctrd/snapshots/testsuite';
+import { MemoryLevel } from 'memory-level';
+import { openMetadataDB, type MetadataDB } from './metadata-db.js';
+
+snapshotterSuite('metadata-level over native', async (root) => {
+  const db = await openMetadataDB(new MemoryLevel<string, string>());
+  const backend = await createNativeSnapshotter(root);
+  return {
+    snapshotter: db.addSnapshotter('native', backend).forNamespace('default'),
+    cleanup: async () => {
+      await backend.close();
+      await db.close();
+    },
+  };
+});
+
+const probe = mkdtempSync(join(tmpdir(), 'overlay-probe-'));
+const overlayReason = await overlayUnsupportedReason(probe).finally(() => rmSync(probe, { recursive: true, force: true }));
+
+snapshotterSuite(
+  'metadata-level over overlayfs',
+  async (root) => {
+    const db = await openMetadataDB(new MemoryLevel<string, string>());
+    const backend = await createOverlaySnapshotter(root);
+    return {
+      snapshotter: db.addSnapshotter('overlayfs', backend).forNamespace('default'),
+      cleanup: async () => {
+        await backend.close();
+        await db.close();
+      },
+    };
+  },
+  { skip: () => overlayReason },
+);
+
+const GC_ROOT = { 'containerd.io/gc.root': 'now' };
+
+async function withDB(fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
+  const db = await openMetadataDB(new MemoryLevel<string, string>());
+  const backend = await createNativeSnapshotter(dir);
+  db.addSnapshotter('native', backend);
+  try {
+    await fn(db, backend);
+  } finally {
+    await backend.close();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const names = async (sn: Snapshotter) => (await listSnapshots(sn)).map((i) => i.name).sort();
+
+describe('namespaced snapshotter', () => {
+  test('keys are per namespace; the backend sees <ns>/<n>/<key> names', () =>
+    withDB(async (db, backend) => {
+      const a = db.snapshotter('native').forNamespace('a');
+      const b = db.snapshotter('native').forNamespace('b');
+      await a.prepare('k', undefined, { labels: GC_ROOT });
+      await b.prepare('k', undefined, { labels: GC_ROOT });
+      await a.commit('c', 'k', { labels: GC_ROOT });
+      assert.deepEqual(await names(a), ['c']);
+      assert.deepEqual(await names(b), ['k']);
+      assert.equal((await b.stat('k')).kind, Kind.Active);
+      await assert.rejects(b.stat('c'), (e) => codeOf(e) === 'NOT_FOUND' && /snapshot c does not exist/.test((e as Error).message));
+      const inBackend = (await listSnapshots(backend)).map((i) => i.name).sort();
+      assert.equal(inBackend.length, 2);
+      assert.match(inBackend[0]!, /^a\/\d+\/c$/);
+      assert.match(inBackend[1]!, /^b\/\d+\/k$/);
+    }));
+
+  test('only containerd.io/snapshot/ and snapshot.ref labels reach the backend', () =>
+    withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      const labels = { ...GC_ROOT, 'containerd.io/snapshot/x': '1', 'containerd.io/snapshot.ref': 'r', other: 'o' };
+      await sn.prepare('k', undefined, { labels });
+      const [inner] = await listSnapshots(backend);
+      assert.deepEqual(inner!.labels, { 'containerd.io/snapshot/x': '1', 'containerd.io/snapshot.ref': 'r' });
+      assert.deepEqual((await sn.stat('k')).labels, labels);
+      const up = await sn.update({ name: 'k', labels: { 'containerd.io/snapshot/y': '2', other: '' } }, ['labels.containerd.io/snapshot/y', 'labels.other']);
+      assert.equal(up.labels.other, undefined);
+      assert.equal(up.labels['containerd.io/snapshot/y'], '2');
+      assert.equal((await backend.stat(inner!.name)).labels['containerd.io/snapshot/y'], '2');
+    }));
+
+  test('an invalid label, empty name, unknown or missing snapshotter are InvalidArgument', () =>
+    withDB(async (db) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await assert.rejects(sn.prepare('k', undefined, { labels: { ['x'.repeat(5000)]: 'v' } }), (e) => codeOf(e) === 'INVALID_ARGUMENT');
+      await assert.rejects(sn.prepare('', undefined), (e) => codeOf(e) === 'INVALID_ARGUMENT');
+      assert.throws(() => db.snapshotter(''), /snapshotter argument missing/);
+      assert.throws(() => db.snapshotter('zfs'), /snapshotter not loaded: zfs/);
+      assert.deepEqual(db.snapshotterNames, ['native']);
+    }));
+
+  test('remove keeps the backend snapshot until a collection; unreachable snapshots are collected', () =>
+    withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('root-a', undefined, { labels: GC_ROOT });
+      await sn.commit('root', 'root-a', { labels: GC_ROOT });
+      await sn.prepare('child', 'root');
+      await sn.prepare('gone', undefined, { labels: GC_ROOT });
+      await assert.rejects(sn.remove('root'), /cannot remove snapshot with child/);
+      await sn.remove('gone');
+      assert.equal((await listSnapshots(backend)).length, 3);
+      const stats = await db.gc.collect();
+      // `child` has no root: its record goes, then the backend loses both it and `gone`.
+      assert.equal(stats.removed.snapshots, 1);
+      assert.equal(stats.backend.snapshots.native, 2);
+      assert.deepEqual(await names(sn), ['root']);
+      assert.equal((await listSnapshots(backend)).length, 1);
+      await sn.remove('root');
+      await db.gc.collect();
+      assert.equal((await listSnapshots(backend)).length, 0);
+    }));
+
+  test('a lease holds what is prepared and committed under it', () =>
+    withDB(async (db) => {
+      await db.leases.create('default', { id: 'l1' });
+      const leased = db.snapshotter('native').forNamespace('default', { lease: 'l1' });
+      await leased.prepare('a', undefined);
+      await leased.commit('c', 'a');
+      await leased.view('v', 'c');
+      await db.gc.collect();
+      assert.deepEqual(await names(leased), ['c', 'v']);
+      const held = (await db.leases.listResources('default', 'l1')).map((r) => `${r.type}:${r.id}`).sort();
+      assert.deepEqual(held, ['snapshots/native:c', 'snapshots/native:v']);
+      await db.leases.delete('default', 'l1');
+      await db.gc.collect();
+      assert.deepEqual(await names(leased), []);
+      const missing = db.snapshotter('native').forNamespace('default', { lease: 'nope' });
+      await assert.rejects(missing.prepare('x', undefined), /lease does not exist/);
+      await assert.rejects(leased.stat('x'), (e) => codeOf(e) === 'NOT_FOUND');
+    }));
+
+  test('a target that already exists is AlreadyExists; a failed record write frees the backend snapshot', () =>
+    withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('t-a', undefined, { labels: GC_ROOT });
+      await sn.commit('t', 't-a', { labels: GC_ROOT });
+      await assert.rejects(sn.prepare('x', undefined, { labels: { 'containerd.io/snapshot.ref': 't' } }), (e) => codeOf(e) === 'ALREADY_EXISTS');
+      await assert.rejects(db.snapshotter('native').forNamespace('default', { lease: 'missing' }).prepare('y', undefined), /lease/);
+      assert.equal((await listSnapshots(backend)).length, 1);
+    }));
+
+  test('a collection reclaims backend snapshots that never got a record', () =>
+    withDB(async (db, backend) => {
+      await backend.prepare('stray', undefined);
+      const stats = await db.gc.collect();
+      assert.equal(stats.backend.snapshots.native, 1);
+      assert.equal((await listSnapshots(backend)).length, 0);
+    }));
+});

@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { ContentStore } from '@ctrd/content';
+import { NotImplementedError } from '@ctrd/errdefs';
+import { MetadataStore } from '@ctrd/metadata';
+import { definePlugin, PluginType } from '@ctrd/plugin';
+import { Snapshotter } from '@ctrd/snapshots';
+import { openMetadataDB, type MetadataDB } from './metadata-db.js';
+
+/** LevelMetadataConfig is the `[plugins."io.containerd.metadata.v1.level"]` section. */
+export interface LevelMetadataConfig {
+  /** `shared` (blobs are stored once for every namespace) or `isolated`. */
+  content_sharing_policy: string;
+}
+
+/**
+ * LevelMetadataStore is what the metadata plugin provides: the {@link MetadataStore} contract,
+ * plus the open database for layers kept in it (the snapshot metadata wrapper).
+ */
+export interface LevelMetadataStore extends MetadataStore {
+  readonly db: MetadataDB;
+  /** the database directory. */
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * levelMetadataPlugin is `io.containerd.metadata.v1.level`: the LevelDB metadata database at
+ * `<root>/io.containerd.metadata.v1.level/meta.db`, wrapping the content plugin's store. It
+ * requires the content and snapshotter types so that every backend is loaded before it, and
+ * exports `path` and `policy` as containerd's bolt plugin does.
+ */
+export const levelMetadataPlugin = definePlugin<LevelMetadataStore, LevelMetadataConfig>({
+  type: PluginType.Metadata,
+  id: 'level',
+  requires: [PluginType.Content, PluginType.Snapshot],
+  config: {
+    schema: {
+      content_sharing_policy: {
+        type: 'string',
+        doc: 'how blobs are shared between namespaces: "shared" stores each blob once for all of them',
+        enum: ['shared', 'isolated'],
+      },
+    },
+    defaults: { content_sharing_policy: 'shared' },
+  },
+  async init(ic) {
+    if (ic.config.content_sharing_policy !== 'shared') {
+      throw new NotImplementedError(`content sharing policy ${JSON.stringify(ic.config.content_sharing_policy)}`);
+    }
+    const backing = ic.get(ContentStore);
+    const path = join(ic.rootDir, 'meta.db');
+    const db = await openMetadataDB(path);
+    const content = db.contentStore(backing);
+    for (const [name, backend] of ic.getByType(Snapshotter)) db.addSnapshotter(name, backend);
+    ic.meta.exports.path = path;
+    ic.meta.exports.policy = ic.config.content_sharing_policy;
+    return {
+      db,
+      path,
+      namespaces: db.namespaces,
+      images: db.images,
+      containers: db.containers,
+      leases: db.leases,
+      content: (ns, opts) => content.forNamespace(ns, opts),
+      snapshotter: (name, ns, opts) => db.snapshotter(name).forNamespace(ns, opts),
+      snapshotterNames: () => [...db.snapshotterNames],
+      collectGarbage: () => db.gc.collect(),
+      onMutation: (fn) => db.onMutation(fn),
+      close: () => db.close(),
+    };
+  },
+});
+
+/** metadataLevelPlugins lists this package's plugin registrations, for the daemon's builtins. */
+export const metadataLevelPlugins = [levelMetadataPlugin];

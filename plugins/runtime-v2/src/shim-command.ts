@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { DeleteResponse } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { DeadlineExceededError, UnknownError } from '@ctrd/errdefs';
+
+/** ShimCommand is how to invoke a shim binary for one task. */
+export interface ShimCommand {
+  binary: string;
+  namespace: string;
+  id: string;
+  /** the bundle directory: the shim's working directory. */
+  bundle: string;
+  /** ctrd's gRPC socket path (`-address`). */
+  address: string;
+  /** ctrd's ttrpc socket path (`TTRPC_ADDRESS`), where the shim forwards events. */
+  ttrpcAddress: string;
+  /** `-publish-binary`: a program that could publish events (the shims use ttrpc instead). */
+  publishBinary: string;
+  debug?: boolean;
+  /** gives up after this long (the shim is killed). */
+  timeoutMs?: number;
+}
+
+interface Output {
+  stdout: Buffer;
+  stderr: string;
+}
+
+function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined): Promise<Output> {
+  const argv = ['-namespace', cmd.namespace, '-address', cmd.address, '-publish-binary', cmd.publishBinary, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.binary, argv, {
+      cwd: cmd.bundle,
+      env: { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin === undefined ? undefined : Buffer.from(stdin));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new DeadlineExceededError(`${cmd.binary} ${args.at(-1)}: timed out after ${cmd.timeoutMs}ms`));
+    }, cmd.timeoutMs ?? 30_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new UnknownError(`${cmd.binary}: ${err.message}`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out);
+      if (code === 0) resolve({ stdout, stderr });
+      else {
+        const detail = `${stdout.toString()}${stderr}`.trim();
+        reject(new UnknownError(`${detail}: ${cmd.binary} ${args.at(-1)}: exit ${code ?? signal}`));
+      }
+    });
+  });
+}
+
+/**
+ * shimStart runs `<shim> … -id <id> start` in the bundle with the runtime options on stdin, as
+ * containerd does, and returns the ttrpc address the shim printed (`unix:///…` or a bare path).
+ */
+export async function shimStart(cmd: ShimCommand, options: Uint8Array | undefined): Promise<string> {
+  const args = ['-id', cmd.id, ...(cmd.debug ? ['-debug'] : []), 'start'];
+  const { stdout } = await runShim(cmd, args, options);
+  const address = stdout.toString('utf8').trim();
+  if (address === '') throw new UnknownError(`${cmd.binary} start: no address printed`);
+  return address;
+}
+
+/**
+ * shimDelete runs `<shim> … -id <id> -bundle <bundle> delete`, which cleans up after a dead shim
+ * (kills and deletes the container) and prints a DeleteResponse.
+ */
+export async function shimDelete(cmd: ShimCommand): Promise<DeleteResponse> {
+  const { stdout } = await runShim(cmd, ['-id', cmd.id, '-bundle', cmd.bundle, 'delete'], undefined);
+  return DeleteResponse.decode(stdout);
+}
+
+/** socketPath turns a shim address (`unix:///run/…`, or a bare path) into a socket path. */
+export function socketPath(address: string): string {
+  return address.startsWith('unix://') ? address.slice('unix://'.length) : address;
+}

@@ -1,0 +1,233 @@
+import { GO_ZERO_TIMESTAMP, toTimestamp } from '@ctrd/api';
+import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { isNotFound } from '@ctrd/errdefs';
+import type { Any, Exit, ExecOpts, Process, ProcessInfo, ProcessState, Task } from '@ctrd/runtime';
+import { createClient, type ServiceClient, type TtrpcClient } from '@ctrd/ttrpc';
+import type { Bundle } from './bundle.js';
+import { statusName, toExit, wireAny } from './convert.js';
+
+/** NAMESPACE_TTRPC is the ttrpc metadata key carrying the namespace to shims. */
+export const NAMESPACE_TTRPC = 'containerd-namespace-ttrpc';
+
+/** ShimTaskOptions ties a task to its shim. */
+export interface ShimTaskOptions {
+  bundle: Bundle;
+  /** the runtime name or path the task was created with. */
+  runtime: string;
+  /** the shim executable (for `delete` after the shim dies). */
+  binary: string;
+  client: TtrpcClient;
+  /** deadline for short calls such as State (containerd's `task.state` timeout is 2 s). */
+  stateTimeoutMs?: number;
+}
+
+/**
+ * ShimTask is a task served by a runtime v2 shim over ttrpc (`containerd.task.v2.Task`). Every
+ * call names the task by its container id; exec processes add their exec id.
+ */
+export class ShimTask implements Task {
+  readonly id: string;
+  readonly namespace: string;
+  readonly runtime: string;
+  readonly binary: string;
+  readonly bundleDir: Bundle;
+  readonly client: TtrpcClient;
+  /** the typed shim API, calls carrying this task's namespace. */
+  readonly shim: ServiceClient<typeof TaskDefinition>;
+  private readonly stateTimeoutMs: number;
+
+  constructor(opts: ShimTaskOptions) {
+    this.bundleDir = opts.bundle;
+    this.id = opts.bundle.id;
+    this.namespace = opts.bundle.namespace;
+    this.runtime = opts.runtime;
+    this.binary = opts.binary;
+    this.client = opts.client;
+    this.stateTimeoutMs = opts.stateTimeoutMs ?? 2000;
+    this.shim = createClient(TaskDefinition, opts.client, { metadata: { [NAMESPACE_TTRPC]: this.namespace } });
+  }
+
+  get bundle(): string {
+    return this.bundleDir.path;
+  }
+
+  /** connect asks the shim for its own pid and the task's (Connect). */
+  async connect(timeoutMs = 5000): Promise<{ shimPid: number; taskPid: number }> {
+    const r = await this.shim.connect({ id: this.id }, { timeoutMs });
+    return { shimPid: r.shimPid, taskPid: r.taskPid };
+  }
+
+  async pid(): Promise<number> {
+    return (await this.connect()).taskPid;
+  }
+
+  state(): Promise<ProcessState> {
+    return processState(this, '');
+  }
+
+  start(): Promise<number> {
+    return startProcess(this, '');
+  }
+
+  kill(signal: number, all = false): Promise<void> {
+    return killProcess(this, '', signal, all);
+  }
+
+  resize(width: number, height: number): Promise<void> {
+    return resizeProcess(this, '', width, height);
+  }
+
+  closeIO(): Promise<void> {
+    return closeProcessIO(this, '');
+  }
+
+  wait(signal?: AbortSignal): Promise<Exit> {
+    return waitProcess(this, '', signal);
+  }
+
+  /** delete deletes the init process in the shim; the manager's delete also stops the shim and removes the bundle. */
+  async delete(): Promise<Exit> {
+    const r = await this.shim.delete({ id: this.id, execId: '' });
+    return toExit(r.pid, r.exitStatus, r.exitedAt);
+  }
+
+  async pids(): Promise<ProcessInfo[]> {
+    const r = await this.shim.pids({ id: this.id });
+    return r.processes.map((p) => (p.info ? { pid: p.pid, info: { typeUrl: p.info.typeUrl, value: p.info.value } } : { pid: p.pid }));
+  }
+
+  async pause(): Promise<void> {
+    await this.shim.pause({ id: this.id });
+  }
+
+  async resume(): Promise<void> {
+    await this.shim.resume({ id: this.id });
+  }
+
+  async exec(execId: string, opts: ExecOpts): Promise<Process> {
+    await this.shim.exec({
+      id: this.id,
+      execId,
+      terminal: opts.io.terminal,
+      stdin: opts.io.stdin,
+      stdout: opts.io.stdout,
+      stderr: opts.io.stderr,
+      spec: wireAny(opts.spec),
+    });
+    return new ShimExecProcess(this, execId);
+  }
+
+  async process(execId: string): Promise<Process> {
+    const p = new ShimExecProcess(this, execId);
+    // The shim is the one that knows its processes: ask it, so an unknown exec is NotFound now.
+    await p.state();
+    return p;
+  }
+
+  async checkpoint(path: string, options?: Any): Promise<void> {
+    await this.shim.checkpoint({ id: this.id, path, options: wireAny(options) });
+  }
+
+  async update(resources: Any | undefined, annotations: Record<string, string> = {}): Promise<void> {
+    await this.shim.update({ id: this.id, resources: wireAny(resources), annotations });
+  }
+
+  async stats(): Promise<Any | undefined> {
+    const r = await this.shim.stats({ id: this.id });
+    return r.stats ? { typeUrl: r.stats.typeUrl, value: r.stats.value } : undefined;
+  }
+
+  /** shutdown asks the shim to exit once it serves no task; a shim that hangs up first has done so. */
+  async shutdown(timeoutMs = 3000): Promise<void> {
+    try {
+      await this.shim.shutdown({ id: this.id, now: false }, { timeoutMs });
+    } catch {
+      // An exiting shim often closes the connection before answering; either way it is going.
+    }
+  }
+
+  /** stateTimeout is the deadline used for State calls. */
+  get stateTimeout(): number {
+    return this.stateTimeoutMs;
+  }
+}
+
+/** ShimExecProcess is an exec process of a {@link ShimTask}. */
+export class ShimExecProcess implements Process {
+  constructor(
+    private readonly task: ShimTask,
+    readonly id: string,
+  ) {}
+
+  state(): Promise<ProcessState> {
+    return processState(this.task, this.id);
+  }
+
+  start(): Promise<number> {
+    return startProcess(this.task, this.id);
+  }
+
+  kill(signal: number, all = false): Promise<void> {
+    return killProcess(this.task, this.id, signal, all);
+  }
+
+  resize(width: number, height: number): Promise<void> {
+    return resizeProcess(this.task, this.id, width, height);
+  }
+
+  closeIO(): Promise<void> {
+    return closeProcessIO(this.task, this.id);
+  }
+
+  wait(signal?: AbortSignal): Promise<Exit> {
+    return waitProcess(this.task, this.id, signal);
+  }
+
+  async delete(): Promise<Exit> {
+    const r = await this.task.shim.delete({ id: this.task.id, execId: this.id });
+    return toExit(r.pid, r.exitStatus, r.exitedAt);
+  }
+}
+
+async function processState(task: ShimTask, execId: string): Promise<ProcessState> {
+  const r = await task.shim.state({ id: task.id, execId }, { timeoutMs: task.stateTimeout });
+  return {
+    id: execId === '' ? task.id : execId,
+    pid: r.pid,
+    status: statusName(r.status),
+    io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal },
+    exitStatus: r.exitStatus,
+    exitedAt: toExit(r.pid, r.exitStatus, r.exitedAt).exitedAt,
+  };
+}
+
+async function startProcess(task: ShimTask, execId: string): Promise<number> {
+  return (await task.shim.start({ id: task.id, execId })).pid;
+}
+
+async function killProcess(task: ShimTask, execId: string, signal: number, all: boolean): Promise<void> {
+  await task.shim.kill({ id: task.id, execId, signal, all });
+}
+
+async function resizeProcess(task: ShimTask, execId: string, width: number, height: number): Promise<void> {
+  await task.shim.resizePty({ id: task.id, execId, width, height });
+}
+
+async function closeProcessIO(task: ShimTask, execId: string): Promise<void> {
+  await task.shim.closeIO({ id: task.id, execId, stdin: true });
+}
+
+async function waitProcess(task: ShimTask, execId: string, signal?: AbortSignal): Promise<Exit> {
+  const r = await task.shim.wait({ id: task.id, execId }, { timeoutMs: Infinity, ...(signal ? { signal } : {}) });
+  return toExit(0, r.exitStatus, r.exitedAt);
+}
+
+/** exitTimestamp is the wire time of an exit, Go's zero time when unknown. */
+export function exitTimestamp(exit: Exit): { seconds: number; nanos: number } {
+  return exit.exitedAt ? toTimestamp(exit.exitedAt) : { ...GO_ZERO_TIMESTAMP };
+}
+
+/** isGone reports an error meaning the shim no longer knows the process. */
+export function isGone(err: unknown): boolean {
+  return isNotFound(err);
+}

@@ -1,0 +1,123 @@
+import { openWriter, readBlob, type ContentStore, type Writer } from '@ctrd/content';
+import { DataLossError, FailedPreconditionError, isAlreadyExists, isFailedPrecondition } from '@ctrd/errdefs';
+import { isConfigType, isIndexType, isLayerType, isManifestType, type Descriptor, type Fetcher } from '@ctrd/remotes';
+import type { LayerTee } from './layer-tee.js';
+import type { BlobState, ProgressEvent } from './types.js';
+
+/** PROGRESS_INTERVAL_MS spaces the byte-count reports of one blob. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * ingestRef names the ingest of `desc` as containerd does (`layer-<digest>`, `manifest-…`,
+ * `index-…`, `config-…`, else `unknown-…`), so that concurrent pulls of one blob in a namespace
+ * meet on one ingest and one download.
+ */
+export function ingestRef(desc: Descriptor): string {
+  const mt = desc.mediaType;
+  const kind = isManifestType(mt) ? 'manifest' : isIndexType(mt) ? 'index' : isLayerType(mt) ? 'layer' : isConfigType(mt) ? 'config' : 'unknown';
+  return `${kind}-${desc.digest}`;
+}
+
+/** DownloadContext is what one download needs besides its descriptor. */
+export interface DownloadContext {
+  content: ContentStore;
+  fetcher: Fetcher;
+  signal?: AbortSignal;
+  onProgress?(ev: ProgressEvent): void;
+  /** counts the bytes received from the registry. */
+  received(n: number): void;
+  downloadEnd?(digest: string): void;
+}
+
+/** DownloadOutcome says whether a blob was already present or had to be (partly) downloaded. */
+export type DownloadOutcome = 'exists' | 'downloaded';
+
+function report(ctx: DownloadContext, desc: Descriptor, state: BlobState, offset: number): void {
+  ctx.onProgress?.({ type: 'blob', digest: desc.digest, mediaType: desc.mediaType, state, offset, total: desc.size });
+}
+
+/**
+ * downloadBlob makes sure `desc` is committed to the content store. It opens the blob's ingest
+ * (waiting while another download holds it; AlreadyExists means that one finished), resumes at
+ * the ingest's offset, streams the rest from the registry into the ingest and, when given,
+ * into `tee` (only when the download starts at byte 0), then commits with the expected size
+ * and digest. A digest or size mismatch aborts the ingest, so no later pull resumes bad data,
+ * and fails with FailedPrecondition; any other failure keeps the ingest for a resume.
+ */
+export async function downloadBlob(ctx: DownloadContext, desc: Descriptor, tee?: LayerTee): Promise<DownloadOutcome> {
+  const ref = ingestRef(desc);
+  let w: Writer;
+  try {
+    w = await openWriter(ctx.content, { ref, total: desc.size, expected: desc.digest }, ctx.signal ? { signal: ctx.signal } : {});
+  } catch (err) {
+    tee?.detach();
+    if (isAlreadyExists(err)) {
+      report(ctx, desc, 'exists', desc.size);
+      return 'exists';
+    }
+    throw err;
+  }
+  let committed = false;
+  try {
+    let { offset } = await w.status();
+    if (offset > desc.size) {
+      await w.truncate(0);
+      offset = 0;
+    }
+    if (offset > 0) tee?.detach();
+    report(ctx, desc, 'downloading', offset);
+    if (offset < desc.size) {
+      const stream = await ctx.fetcher.fetch(desc, { offset, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      let last = 0;
+      try {
+        for await (const c of stream) {
+          const chunk = c as Uint8Array;
+          if (offset + chunk.length > desc.size) {
+            throw new FailedPreconditionError(`unexpected commit size ${offset + chunk.length}, expected ${desc.size}: ${desc.digest}`);
+          }
+          await w.write(chunk);
+          offset += chunk.length;
+          ctx.received(chunk.length);
+          if (tee) await tee.push(chunk);
+          const now = Date.now();
+          if (now - last >= PROGRESS_INTERVAL_MS) {
+            last = now;
+            report(ctx, desc, 'downloading', offset);
+          }
+        }
+      } finally {
+        stream.destroy();
+      }
+      if (offset < desc.size) throw new DataLossError(`download of ${desc.digest} ended at ${offset} of ${desc.size} bytes`);
+    }
+    tee?.end();
+    ctx.downloadEnd?.(desc.digest);
+    try {
+      await w.commit(desc.size, desc.digest);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    committed = true;
+    report(ctx, desc, 'done', desc.size);
+    return 'downloaded';
+  } catch (err) {
+    tee?.end(err);
+    if (isFailedPrecondition(err)) {
+      // Bad bytes must not be resumed: drop the ingest.
+      await w.close().catch(() => undefined);
+      await ctx.content.abort(ref).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    if (!committed) await w.close().catch(() => undefined);
+  }
+}
+
+/**
+ * fetchDocument makes sure a small blob (manifest, index, config) is stored, then reads it back.
+ * Manifests and configs are verified by the content store's commit like any blob.
+ */
+export async function fetchDocument(ctx: DownloadContext, desc: Descriptor): Promise<Uint8Array> {
+  await downloadBlob(ctx, desc);
+  return readBlob(ctx.content, desc);
+}

@@ -1,0 +1,74 @@
+import type { BoundService, GrpcServicePlugin } from '@ctrd/grpc';
+import { FailedPreconditionError } from '@ctrd/errdefs';
+import { MetadataStore } from '@ctrd/metadata';
+import { definePlugin, PluginType, type Registration } from '@ctrd/plugin';
+import { createDockerResolver } from '@ctrd/remotes-docker';
+import type { Snapshotter } from '@ctrd/snapshots';
+import { transferService } from './service.js';
+import type { RegistryOptions, TransferDeps } from './types.js';
+
+/** TransferConfig is the `[plugins."io.containerd.grpc.v1.transfer"]` section. */
+export interface TransferConfig {
+  /** the snapshotter a pull unpacks into when it names none. */
+  snapshotter: string;
+}
+
+type SnapshotterSource = MetadataStore & {
+  db?: { snapshotter(name: string): { forNamespace(ns: string, opts?: { lease?: string }): Snapshotter } };
+};
+
+/**
+ * namespacedSnapshotters finds the per-namespace snapshotters the metadata store offers: a
+ * `snapshotter(name, ns, opts)` method, or the database's wrapped snapshotters.
+ */
+export function namespacedSnapshotters(meta: MetadataStore): TransferDeps['snapshotter'] {
+  const m = meta as SnapshotterSource;
+  const opts = (lease?: string) => (lease ? { lease } : {});
+  if (typeof m.snapshotter === 'function') return (name, ns, lease) => m.snapshotter!(name, ns, opts(lease));
+  if (m.db && typeof m.db.snapshotter === 'function') return (name, ns, lease) => m.db!.snapshotter(name).forNamespace(ns, opts(lease));
+  return () => {
+    throw new FailedPreconditionError('the metadata store offers no namespaced snapshotters');
+  };
+}
+
+/** dockerResolverFor makes a Docker registry resolver from per-call registry options. */
+export function dockerResolverFor(r: RegistryOptions) {
+  const creds = r.username ? { username: r.username, password: r.password ?? '' } : undefined;
+  return createDockerResolver({
+    ...(r.hostsDir ? { hostsDir: r.hostsDir } : {}),
+    ...(r.plainHttp ? { plainHttp: true } : {}),
+    ...(creds ? { credentials: () => creds } : {}),
+  });
+}
+
+/**
+ * transferPlugin is `io.containerd.grpc.v1.transfer`, serving ctrd's own
+ * `ctrd.services.transfer.v1.Transfer` (server-side pull, fetch and push with progress).
+ */
+export const transferPlugin = definePlugin<GrpcServicePlugin, TransferConfig>({
+  type: PluginType.GRPC,
+  id: 'transfer',
+  requires: [PluginType.Metadata, PluginType.Snapshot],
+  config: {
+    schema: {
+      snapshotter: { type: 'string', doc: 'the snapshotter a pull unpacks into when the request names none' },
+    },
+    defaults: { snapshotter: 'overlayfs' },
+  },
+  init(ic) {
+    const meta = ic.get(MetadataStore);
+    const deps: TransferDeps = {
+      content: (ns, lease) => meta.content(ns, lease ? { lease } : {}),
+      images: meta.images,
+      leases: meta.leases,
+      snapshotter: namespacedSnapshotters(meta),
+      defaultSnapshotter: ic.config.snapshotter,
+      resolver: dockerResolverFor,
+    };
+    const services: BoundService[] = [transferService(deps)];
+    return { grpcServices: () => services };
+  },
+});
+
+/** transferPlugins lists this package's plugin registrations, for the daemon's builtins. */
+export const transferPlugins: Registration[] = [transferPlugin] as Registration[];
