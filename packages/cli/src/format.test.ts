@@ -47,6 +47,7 @@ test('parseDuration reads Go durations', () => {
   assert.equal(parseDuration('90s'), 90_000);
   assert.equal(parseDuration('1h30m'), 5_400_000);
   assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('0'), 0);
   assert.throws(() => parseDuration('10'), isInvalidArgument);
   assert.throws(() => parseDuration('x1s'), isInvalidArgument);
 });

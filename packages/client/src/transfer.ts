@@ -66,7 +66,7 @@ export class RemoteTransfer {
     return this.#conn.stream<Progress>(call, opts.signal);
   }
 
-  /** fetch downloads an image's content only, yielding progress. */
+  /** fetch downloads an image's content and records the image, without unpacking; yields progress. */
   fetch(o: TransferPullOptions, opts: CallOptions = {}): AsyncGenerator<Progress> {
     const call = this.#client.fetch(pullRequest(o), this.#conn.metadata(opts), this.#conn.callOptions(opts));
     return this.#conn.stream<Progress>(call, opts.signal);

@@ -60,7 +60,7 @@ export class Puller {
     this.#deps = deps;
   }
 
-  /** pull runs one pull or (with `unpack` and `createImage` false) one fetch. */
+  /** pull runs one pull, or (with `unpack` false) one fetch. */
   async pull(o: PullOptions): Promise<PullResult> {
     const started = Date.now();
     const deps = this.#deps;

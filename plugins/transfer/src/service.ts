@@ -75,7 +75,7 @@ function pullOptions(req: PullRequest, namespace: string, signal: AbortSignal, f
     maxConcurrentDownloads: req.maxConcurrentDownloads,
     registry: registryIn(req.registry),
     unpack: fetchOnly ? false : req.unpack,
-    createImage: !fetchOnly,
+    createImage: true,
     labels: { ...req.labels },
     signal,
   };

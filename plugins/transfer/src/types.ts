@@ -65,7 +65,7 @@ export interface PullOptions {
   registry?: RegistryOptions;
   /** unpack the selected platforms (true by default for a pull). */
   unpack?: boolean;
-  /** create or update the image record (true by default; a fetch sets false). */
+  /** create or update the image record (true by default; false leaves the content to the lease alone). */
   createImage?: boolean;
   /** labels of the image record. */
   labels?: Record<string, string>;

@@ -15,13 +15,27 @@ const quiet = (y: Argv, describe: string) => y.option('quiet', { alias: 'q', typ
  * only when its command runs.
  */
 export function storeCommands(lazy: Lazy): CommandModule[] {
-  const ns = (fn: string): Handler => lazy(async () => (await import('../commands/namespaces.js'))[fn as 'namespacesLs'] as never);
-  const ct = (fn: string): Handler => lazy(async () => (await import('../commands/content.js'))[fn as 'contentLs'] as never);
-  const im = (fn: string): Handler => lazy(async () => (await import('../commands/images.js'))[fn as 'imagesLs'] as never);
-  const ia = (fn: string): Handler => lazy(async () => (await import('../commands/images-archive.js'))[fn as 'imagesImport'] as never);
-  const co = (fn: string): Handler => lazy(async () => (await import('../commands/containers.js'))[fn as 'containersLs'] as never);
-  const le = (fn: string): Handler => lazy(async () => (await import('../commands/leases.js'))[fn as 'leasesLs'] as never);
-  const sn = (fn: string): Handler => lazy(async () => (await import('../commands/snapshots.js'))[fn as 'snapshotsLs'] as never);
+  // Errors leave with containerd's class suffix (`image "x": not found`), as ctr prints them.
+  const from = (load: () => Promise<Record<string, unknown>>) => (fn: string): Handler =>
+    lazy(async () => {
+      const [mod, { messageWithSuffix }] = await Promise.all([load(), import('@ctrd/errdefs')]);
+      const handler = mod[fn] as Handler;
+      return async (argv) => {
+        try {
+          await handler(argv);
+        } catch (err) {
+          throw new Error(messageWithSuffix(err), { cause: err });
+        }
+      };
+    });
+  const ns = from(() => import('../commands/namespaces.js'));
+  const ct = from(() => import('../commands/content.js'));
+  const im = from(() => import('../commands/images.js'));
+  const ia = from(() => import('../commands/images-archive.js'));
+  const co = from(() => import('../commands/containers.js'));
+  const le = from(() => import('../commands/leases.js'));
+  const sn = from(() => import('../commands/snapshots.js'));
+  const ev = from(() => import('../commands/events.js'));
   const snapshotter = { type: 'string', default: process.env.CONTAINERD_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter name (env CONTAINERD_SNAPSHOTTER)' } as const;
   const platform = { type: 'string', describe: 'platform os/arch[/variant] (host platform by default)' } as const;
 
@@ -46,7 +60,10 @@ export function storeCommands(lazy: Lazy): CommandModule[] {
           .command(['ls [filters..]', 'list'], 'list blobs (DIGEST SIZE AGE LABELS)', (c) => quiet(filtersArg(c), 'print only digests'), ct('contentLs'))
           .command('get <digests..>', 'write blobs to stdout', {}, ct('contentGet'))
           .command('ingest <ref>', 'store stdin as a blob', (c) =>
-            c.option('expected-size', { type: 'number', describe: 'expected size' }).option('expected-digest', { type: 'string', describe: 'expected digest' }), ct('contentIngest'))
+            c
+              .option('expected-size', { type: 'number', describe: 'expected size' })
+              .option('expected-digest', { type: 'string', describe: 'expected digest' })
+              .option('label', { type: 'string', array: true, default: [], describe: 'labels for the blob, key=value' }), ct('contentIngest'))
           .command('active [filters..]', 'list ingests in progress (REF SIZE AGE)', (c) => filtersArg(c), ct('contentActive'))
           .command('label <digest> [labels..]', 'set and clear blob labels', (c) => labelsArg(c), ct('contentLabel'))
           .command(['rm <digests..>', 'del', 'delete', 'remove'], 'delete blobs', {}, ct('contentRm'))
@@ -124,7 +141,7 @@ export function storeCommands(lazy: Lazy): CommandModule[] {
       describe: 'print events as they happen',
       builder: (y: Argv) =>
         filtersArg(y).option('since', { type: 'number', describe: 'first replay the retained events after this sequence number (ctrd only)' }),
-      handler: lazy(async () => (await import('../commands/events.js')).eventsCmd as never),
+      handler: ev('eventsCmd'),
     },
     {
       command: ['snapshots', 'snapshot'],

@@ -32,7 +32,7 @@ export function transferCommands(lazy: Lazy): CommandModule[] {
     },
     {
       command: 'fetch <ref>',
-      describe: 'download an image\'s content only (no image record, no unpack)',
+      describe: 'download an image\'s content and record it, without unpacking',
       builder: (y: Argv) => pullOptions(y).option('unpack', { type: 'boolean', default: false, hidden: true }),
       handler: tr('fetch'),
     },

@@ -1,4 +1,5 @@
 import type { Connection } from '@ctrd/client';
+import { messageWithSuffix } from '@ctrd/errdefs';
 import { connection, type GlobalArgs } from '../global.js';
 
 /** warn writes a warning line to stderr, as ctr logs the errors it tolerates. */
@@ -26,9 +27,9 @@ export async function eachItem<T>(items: readonly T[], fn: (item: T) => Promise<
     try {
       await fn(item);
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      process.stderr.write(`ctrctl: ${describe(item)}: ${e.message}\n`);
-      first ??= new Error(`${describe(item)}: ${e.message}`, { cause: e });
+      const message = `${describe(item)}: ${messageWithSuffix(err)}`;
+      if (items.length > 1) process.stderr.write(`ctrctl: ${message}\n`);
+      first ??= new Error(message, { cause: err });
     }
   }
   if (first) throw first;

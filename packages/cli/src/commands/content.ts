@@ -23,6 +23,7 @@ export interface ContentArgs extends GlobalArgs {
   expectedSize?: number;
   expectedDigest?: string;
   editor?: string;
+  label?: string[];
 }
 
 /** contentLs lists blobs (DIGEST SIZE AGE LABELS). */
@@ -56,7 +57,8 @@ export async function contentGet(argv: ContentArgs): Promise<void> {
 
 /**
  * contentIngest stores stdin as a blob under ingest `ref`, resuming an earlier partial ingest of
- * the same ref; `--expected-size` and `--expected-digest` are checked at commit.
+ * the same ref; `--expected-size` and `--expected-digest` are checked at commit, and `--label`s
+ * are set on the new blob.
  */
 export async function contentIngest(argv: ContentArgs): Promise<void> {
   if (!argv.ref) throw new InvalidArgumentError('must specify a transaction reference');
@@ -71,7 +73,9 @@ export async function contentIngest(argv: ContentArgs): Promise<void> {
         yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
     })();
-    await writeBlob(new RemoteContentStore(conn), argv.ref!, stdin, { digest: argv.expectedDigest ?? '', size: argv.expectedSize ?? 0 });
+    await writeBlob(new RemoteContentStore(conn), argv.ref!, stdin, { digest: argv.expectedDigest ?? '', size: argv.expectedSize ?? 0 }, {
+      labels: parseLabelArgs(argv.label ?? []),
+    });
     if (argv.format === 'json') printJSON({ ref: argv.ref, digest: argv.expectedDigest || `sha256:${hash.digest('hex')}`, size: argv.expectedSize || size });
   });
 }

@@ -92,7 +92,7 @@ export async function pull(argv: PullArgs): Promise<void> {
   await run(argv, (t, signal) => t.pull(pullOptions(argv), { signal }));
 }
 
-/** fetch downloads an image's content only (no image record, no unpack). */
+/** fetch downloads an image's content and records the image, without unpacking. */
 export async function fetch(argv: PullArgs): Promise<void> {
   await run(argv, (t, signal) => t.fetch(pullOptions(argv), { signal }));
 }
