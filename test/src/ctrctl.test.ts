@@ -278,3 +278,28 @@ test('ctrctl reports errors as ctrctl: <message> with a non-zero exit', async ()
     failed(d.ctrctl(['containers', 'info', 'nope']), /not found/);
   });
 });
+
+test('ctrctl snapshots ls, tree, usage, info, rm', async () => {
+  await withDaemon(async (d) => {
+    const sn = ['snapshots', '--snapshotter', 'native'];
+    ok(d.ctr([...sn, 'prepare', 'k1']));
+    ok(d.ctr([...sn, 'commit', 'c1', 'k1']));
+    ok(d.ctr([...sn, 'prepare', 'k2', 'c1']));
+    const ls = ok(d.ctrctl([...sn, 'ls']));
+    assert.match(ls, /^KEY\s+PARENT\s+KIND$/m);
+    assert.match(ls, /^c1\s+Committed$/m);
+    assert.match(ls, /^k2\s+c1\s+Active$/m);
+    assert.equal(ok(d.ctrctl([...sn, 'tree'])), ' c1\n  \\_ k2\n');
+    assert.match(ok(d.ctrctl([...sn, 'usage', '-b', 'c1'])), /^c1\s+\d+\s+\d+$/m);
+    const info = JSON.parse(ok(d.ctrctl([...sn, 'info', 'k2'])));
+    assert.equal(info.Kind, 'Active');
+    assert.equal(info.Parent, 'c1');
+    const json = JSON.parse(ok(d.ctrctl(['--format', 'json', ...sn, 'ls']))) as Array<{ Name: string }>;
+    assert.deepEqual(json.map((i) => i.Name).sort(), ['c1', 'k2']);
+    const rm = d.ctrctl([...sn, 'rm', 'k2', 'nope']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.match(rm.stderr, /warning: snapshot nope not found/);
+    assert.doesNotMatch(ok(d.ctrctl([...sn, 'ls'])), /k2/);
+    failed(d.ctrctl([...sn, 'info', 'k2']), /not found/);
+  });
+});

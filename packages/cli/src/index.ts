@@ -5,3 +5,5 @@
  * @packageDocumentation
  */
 export { table, humanSize, humanDuration } from './output.js';
+export { decimalSize, formatLabels, humanAge, jsonSafe, parseDuration, parseLabelArgs, rfc3339 } from './format.js';
+export { renderSnapshotTree, type TreeNode } from './snapshot-tree.js';

@@ -1,4 +1,5 @@
 import { contentLocalPlugins } from '@ctrd/content-local';
+import { walkingPlugins } from '@ctrd/differ-walking';
 import { eventsExchangePlugins } from '@ctrd/events-exchange';
 import { gcSchedulerPlugins } from '@ctrd/gc-scheduler';
 import { grpcServicesPlugins } from '@ctrd/grpc-services';
@@ -25,6 +26,7 @@ export function builtins(): Registration[] {
     ...overlayPlugins,
     ...btrfsPlugins,
     ...metadataLevelPlugins,
+    ...walkingPlugins,
     ...eventsExchangePlugins,
     ...gcSchedulerPlugins,
     ...runtimeV2Plugins,

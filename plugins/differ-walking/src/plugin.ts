@@ -1,10 +1,7 @@
-import type { ContentStore } from '@ctrd/content';
-import { PluginType, createToken, definePlugin } from '@ctrd/plugin';
+import { ContentStore } from '@ctrd/content';
+import { PluginType, definePlugin } from '@ctrd/plugin';
 import type { Differ } from '@ctrd/diff';
 import { createWalkingDiffer } from './walking-differ.js';
-
-// `@ctrd/content` exports no token yet; tokens are keyed by type, so this is the same handle.
-const ContentStoreToken = createToken<ContentStore>(PluginType.Content);
 
 /**
  * walkingPlugin registers the "walking" differ (`io.containerd.differ.v1.walking`). It takes
@@ -15,7 +12,7 @@ export const walkingPlugin = definePlugin({
   id: 'walking',
   requires: [PluginType.Metadata],
   hostPlatform: true,
-  init: (ic): Differ => createWalkingDiffer(ic.get(ContentStoreToken)),
+  init: (ic): Differ => createWalkingDiffer(ic.get(ContentStore)),
 });
 
 /** walkingPlugins lists every registration of this package, for the daemon's builtins. */
