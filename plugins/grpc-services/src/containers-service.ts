@@ -1,3 +1,4 @@
+import { FailedPreconditionError } from '@ctrd/errdefs';
 import { TypeUrls } from '@ctrd/api';
 import { ContainerCreate, ContainerDelete, ContainerUpdate } from '@ctrd/api/gen/containerd/events/container.js';
 import { ContainersService, type Container as WireContainer } from '@ctrd/api/gen/containerd/services/containers/v1/containers.js';
@@ -78,6 +79,10 @@ export function containersService(deps: ServiceDeps): BoundService {
     },
     async delete(req, ctx) {
       const ns = ctx.namespace;
+      const status = await deps.taskStatus?.(ns, req.id);
+      if (status !== undefined && status !== 'stopped') {
+        throw new FailedPreconditionError(`cannot delete container "${req.id}": its task is ${status}`);
+      }
       await store.delete(ns, req.id);
       await publishEvent(publisher, ns, TOPICS.containerDelete, TypeUrls.ContainerDelete, ContainerDelete, { id: req.id });
       scheduleCollection(deps);

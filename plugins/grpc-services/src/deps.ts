@@ -7,6 +7,8 @@ export interface ServiceDeps {
   publisher: Publisher;
   /** without one, a `sync` delete runs a collection itself. */
   gc?: GcScheduler;
+  /** taskStatus reports the status of a container's task, or undefined when it has none. */
+  taskStatus?(namespace: string, id: string): Promise<string | undefined>;
 }
 
 /** collectNow runs a collection through the scheduler when there is one, else directly. */

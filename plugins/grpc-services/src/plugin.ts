@@ -1,7 +1,9 @@
 import { Exchange } from '@ctrd/events';
 import type { BoundService, GrpcServicePlugin } from '@ctrd/grpc';
 import { GcScheduler, MetadataStore } from '@ctrd/metadata';
+import { isNotFound } from '@ctrd/errdefs';
 import { definePlugin, PluginType, type InitContext, type Registration } from '@ctrd/plugin';
+import { PlatformRuntime } from '@ctrd/runtime';
 import type { TtrpcServer, TtrpcServicePlugin } from '@ctrd/ttrpc';
 import { containersService } from './containers-service.js';
 import { contentService } from './content-service.js';
@@ -17,7 +19,23 @@ function optionalGc(ic: InitContext<unknown>): GcScheduler | undefined {
 }
 
 function deps(ic: InitContext<unknown>): ServiceDeps {
-  return { metadata: ic.get(MetadataStore), publisher: ic.get(Exchange), gc: optionalGc(ic) };
+  return { metadata: ic.get(MetadataStore), publisher: ic.get(Exchange), gc: optionalGc(ic), taskStatus: taskStatus(ic) };
+}
+
+/** taskStatus asks every loaded runtime for a container's task; a runtime without it says NotFound. */
+function taskStatus(ic: InitContext<unknown>): ServiceDeps['taskStatus'] {
+  const runtimes = [...ic.getByType(PlatformRuntime).values()];
+  if (runtimes.length === 0) return undefined;
+  return async (ns, id) => {
+    for (const rt of runtimes) {
+      try {
+        return (await (await rt.get(ns, id)).state()).status;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return undefined;
+  };
 }
 
 function grpcPlugin(id: string, requires: string[], build: (ic: InitContext<unknown>) => BoundService[]): Registration<GrpcServicePlugin> {
@@ -41,7 +59,7 @@ export const contentPlugin = grpcPlugin('content', META_EVENTS, (ic) => [content
 /** imagesPlugin is `io.containerd.grpc.v1.images`. */
 export const imagesPlugin = grpcPlugin('images', [...META_EVENTS, PluginType.GC], (ic) => [imagesService(deps(ic))]);
 /** containersPlugin is `io.containerd.grpc.v1.containers`. */
-export const containersPlugin = grpcPlugin('containers', [...META_EVENTS, PluginType.GC], (ic) => [containersService(deps(ic))]);
+export const containersPlugin = grpcPlugin('containers', [...META_EVENTS, PluginType.GC, PluginType.RuntimeV2], (ic) => [containersService(deps(ic))]);
 /** leasesPlugin is `io.containerd.grpc.v1.leases`. */
 export const leasesPlugin = grpcPlugin('leases', [PluginType.Metadata, PluginType.GC], (ic) => [
   leasesService({ metadata: ic.get(MetadataStore), gc: optionalGc(ic) }),
