@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { storeCommands } from './store-commands.js';
 import { transferCommands } from './transfer-commands.js';
+import { runtimeCommands } from './runtime-commands.js';
 
 /**
  * ctrctl is ctrd's command-line client. Each command's code is imported only when that command
@@ -45,6 +46,7 @@ await yargs(hideBin(process.argv))
       .demandCommand(1, 'name a subcommand: ls or tree'))
   .command(storeCommands(lazy))
   .command(transferCommands(lazy))
+  .command(runtimeCommands(lazy))
   .completion('completion', 'print a bash completion script (add `source <(ctrctl completion)` to ~/.bashrc)')
   .demandCommand(1, 'name a command (see --help)')
   .strict()

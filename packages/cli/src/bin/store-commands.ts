@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { containersCreateCommand } from './runtime-commands.js';
 
 /** Handler is a command handler as ctrctl's lazy wrapper returns it. */
 type Handler = (argv: any) => Promise<void>;
@@ -114,11 +115,12 @@ export function storeCommands(lazy: Lazy): CommandModule[] {
       builder: (y: Argv) =>
         y
           .command(['ls [filters..]', 'list'], 'list containers (CONTAINER IMAGE RUNTIME)', (c) => quiet(filtersArg(c), 'print only IDs'), co('containersLs'))
+          .command(containersCreateCommand(lazy))
           .command('info <id>', 'print a container as JSON', (c) => c.option('spec', { type: 'boolean', default: false, describe: 'only the spec' }), co('containersInfo'))
           .command('label <id> [labels..]', 'set and clear container labels', (c) => labelsArg(c), co('containersLabel'))
           .command(['rm <ids..>', 'del', 'delete', 'remove'], 'delete containers', (c) =>
             c.option('keep-snapshot', { type: 'boolean', default: false, describe: 'keep the container snapshot' }), co('containersRm'))
-          .demandCommand(1, 'name a subcommand: ls, info, label or rm'),
+          .demandCommand(1, 'name a subcommand: ls, create, info, label or rm'),
       handler: () => {},
     },
     {

@@ -19,7 +19,8 @@ function pullOptions(y: Argv): Argv {
 
 /**
  * transferCommands defines `pull`, `push` and `fetch`, which run in the daemon through ctrd's
- * Transfer service and show progress bars on a TTY (plain lines elsewhere).
+ * Transfer service and show progress bars on a TTY (plain lines elsewhere), and `fetch-object`,
+ * which reads one object from a registry in this process.
  */
 export function transferCommands(lazy: Lazy): CommandModule[] {
   const tr = (fn: 'pull' | 'push' | 'fetch') => lazy(async () => (await import('../commands/transfer.js'))[fn] as never);
@@ -41,6 +42,18 @@ export function transferCommands(lazy: Lazy): CommandModule[] {
       describe: 'push a local image (the remote name by default) to a registry',
       builder: (y: Argv) => registryOptions(y.positional('remote', { type: 'string', demandOption: true }).positional('local', { type: 'string' })),
       handler: tr('push'),
+    },
+    {
+      command: 'fetch-object <ref> [digest]',
+      describe: 'print one object of a remote image (the resolved root by default) to stdout, storing nothing',
+      builder: (y: Argv) =>
+        y
+          .positional('ref', { type: 'string', demandOption: true, describe: 'image reference to resolve' })
+          .positional('digest', { type: 'string', describe: 'digest of a blob or manifest in the same repository' })
+          .option('plain-http', { type: 'boolean', default: false, describe: 'use HTTP for the registry' })
+          .option('hosts-dir', { type: 'string', describe: 'directory of <registry>/hosts.toml files' })
+          .option('user', { alias: 'u', type: 'string', describe: 'registry credentials as user[:password]' }),
+      handler: lazy(async () => (await import('../commands/fetch-object.js')).fetchObject as never),
     },
   ];
 }

@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { RemoteContentStore, RemoteImageStore, RemoteLeaseManager } from '@ctrd/client';
+import { RemoteContentStore, RemoteDiff, RemoteImageStore, RemoteLeaseManager, RemoteSnapshotter } from '@ctrd/client';
 import { InvalidArgumentError } from '@ctrd/errdefs';
-import { ctrImportOptions, exportArchive, importImages, saveImages, type ExportImage } from '@ctrd/images';
-import { hostPlatform, orderedMatcher, parsePlatform, strictMatcher } from '@ctrd/remotes';
+import { ctrImportOptions, exportArchive, importImages, saveImages, unpackImage, type ExportImage } from '@ctrd/images';
+import { defaultMatcher, hostPlatform, orderedMatcher, parsePlatform, strictMatcher } from '@ctrd/remotes';
 import type { GlobalArgs } from '../global.js';
 import { parseLabelArgs } from '../format.js';
 import { print, printJSON } from '../output.js';
@@ -39,9 +39,9 @@ const GC_EXPIRE_LABEL = 'containerd.io/gc.expire';
 
 /**
  * imagesImport streams an archive (a path, or `-` for stdin) into the daemon's content store
- * under a temporary lease, then creates or updates the images it names. Unpacking needs the
- * Snapshots and Diff services on the client side, which ctrctl does not drive yet: the images
- * are left packed, with a warning unless `--no-unpack` was given.
+ * under a temporary lease, then creates or updates the images it names and, unless
+ * `--no-unpack`, unpacks each for `--platform` (the host's by default) into `--snapshotter`
+ * (overlayfs by default) like ctr: client-side, through the Snapshots and Diff services.
  */
 export async function imagesImport(argv: ImportArgs): Promise<void> {
   const opts = ctrImportOptions({
@@ -66,8 +66,21 @@ export async function imagesImport(argv: ImportArgs): Promise<void> {
       const saved = await saveImages(new RemoteImageStore(conn), conn.namespace, withLabels);
       if (argv.format === 'json') printJSON(saved);
       else print(saved.map((i) => `${i.name} ${i.target.digest}`).join('\n'));
-      if (argv.unpack !== false && saved.length > 0) {
-        warn(`not unpacking into ${argv.snapshotter ?? 'overlayfs'}: ctrctl cannot unpack yet (pass --no-unpack to silence this)`);
+      if (argv.unpack !== false) {
+        const snapshotterName = argv.snapshotter || 'overlayfs';
+        const call = { lease: lease.id };
+        const matcher = argv.platform ? strictMatcher(parsePlatform(argv.platform)) : defaultMatcher();
+        for (const img of saved) {
+          await unpackImage({
+            provider: store,
+            content: store,
+            snapshotter: new RemoteSnapshotter(conn, snapshotterName, call),
+            snapshotterName,
+            applier: new RemoteDiff(conn, call),
+            target: img.target,
+            matcher,
+          });
+        }
       }
     } finally {
       await leases.delete(conn.namespace, lease.id).catch((err: Error) => warn(`releasing lease ${lease.id}: ${err.message}`));

@@ -1,0 +1,147 @@
+import { isNotFound } from '@ctrd/errdefs';
+import type { Connection } from './connection.js';
+import { RemoteContainerStore } from './containers.js';
+import { FifoIO, type AttachStreams } from './fifo-io.js';
+import { RemoteSnapshotter } from './snapshots.js';
+import { specAny, type RuntimeSpec } from './spec/generate-spec.js';
+import { RemoteTasks, type ExitStatus } from './tasks.js';
+
+/** DEFAULT_RUNTIME is the runtime new containers get unless told otherwise: ctrd's own shim. */
+export const DEFAULT_RUNTIME = 'io.containerd.ctrd.v1';
+
+/** NewContainerOptions describe a container made from an image's unpacked layers. */
+export interface NewContainerOptions {
+  id: string;
+  /** image is the image name recorded on the container. */
+  image?: string;
+  snapshotter: string;
+  /** parent is the chain ID of the image's top layer; an empty rootfs when absent. */
+  parent?: string;
+  spec: RuntimeSpec;
+  runtime?: string;
+  labels?: Record<string, string>;
+  /** readonly prepares a view instead of an active snapshot. */
+  readonly?: boolean;
+}
+
+/**
+ * newContainer prepares the container's snapshot (key = container ID) on top of the image and
+ * creates the container record, removing the snapshot again if the record cannot be made.
+ */
+export async function newContainer(conn: Connection, opts: NewContainerOptions): Promise<void> {
+  const sn = new RemoteSnapshotter(conn, opts.snapshotter);
+  if (opts.readonly) await sn.view(opts.id, opts.parent);
+  else await sn.prepare(opts.id, opts.parent);
+  try {
+    await new RemoteContainerStore(conn).create(conn.namespace, {
+      id: opts.id,
+      labels: { ...opts.labels },
+      image: opts.image ?? '',
+      runtime: { name: opts.runtime ?? DEFAULT_RUNTIME },
+      spec: specAny(opts.spec),
+      snapshotter: opts.snapshotter,
+      snapshotKey: opts.id,
+    });
+  } catch (err) {
+    await sn.remove(opts.id).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** StartTaskOptions describe how a container's task is started. */
+export interface StartTaskOptions {
+  /** fifoDir holds the stdio fifos; no stdio when absent (a detached task). */
+  fifoDir?: string;
+  terminal?: boolean;
+  streams?: AttachStreams;
+}
+
+/** StartedTask is a task started by startTask, with its stdio being copied. */
+export interface StartedTask {
+  pid: number;
+  io?: FifoIO;
+}
+
+/**
+ * startTask creates and starts the task of container `id` on its snapshot's mounts, its stdio
+ * on fifos under `fifoDir` copied to and from `streams`.
+ */
+export async function startTask(conn: Connection, id: string, opts: StartTaskOptions = {}): Promise<StartedTask> {
+  const container = await new RemoteContainerStore(conn).get(conn.namespace, id);
+  const rootfs = container.snapshotKey ? await new RemoteSnapshotter(conn, container.snapshotter).mounts(container.snapshotKey) : [];
+  const tasks = new RemoteTasks(conn);
+  const io = opts.fifoDir ? await FifoIO.create(opts.fifoDir, id, { stdin: !!opts.streams?.stdin, terminal: opts.terminal }) : undefined;
+  try {
+    io?.attach(opts.streams ?? {}, () => tasks.closeIO(id).catch(() => undefined));
+    await tasks.create(id, rootfs, io?.io ?? {});
+    try {
+      return { pid: await tasks.start(id), io };
+    } catch (err) {
+      await tasks.delete(id).catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    await io?.close();
+    throw err;
+  }
+}
+
+/** removeContainer deletes the container's task (killing it first if it runs), record and snapshot; absent parts are skipped. */
+export async function removeContainer(conn: Connection, id: string): Promise<void> {
+  const tasks = new RemoteTasks(conn);
+  const store = new RemoteContainerStore(conn);
+  try {
+    const t = await tasks.get(id);
+    if (t.status !== 'STOPPED' && t.status !== 'CREATED') {
+      const exited = tasks.wait(id);
+      await tasks.kill(id, 9, { all: true });
+      await exited;
+    }
+    await tasks.delete(id);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  let container;
+  try {
+    container = await store.get(conn.namespace, id);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  await store.delete(conn.namespace, id);
+  if (container.snapshotKey) {
+    await new RemoteSnapshotter(conn, container.snapshotter).remove(container.snapshotKey).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
+/** RunOptions describe a foreground run of a new container. */
+export interface RunOptions extends NewContainerOptions {
+  fifoDir: string;
+  terminal?: boolean;
+  streams: AttachStreams;
+  /** rm removes task, container and snapshot after the exit. */
+  rm?: boolean;
+}
+
+/**
+ * runContainer creates the container, starts its task with stdio attached, waits for the exit
+ * and the end of its output and, with `rm`, removes everything it made. The exit status is
+ * the process's (128 + signal when killed).
+ */
+export async function runContainer(conn: Connection, opts: RunOptions): Promise<ExitStatus> {
+  await newContainer(conn, opts);
+  const tasks = new RemoteTasks(conn);
+  let started: StartedTask | undefined;
+  try {
+    started = await startTask(conn, opts.id, { fifoDir: opts.fifoDir, terminal: opts.terminal, streams: opts.streams });
+    const exit = await tasks.wait(opts.id);
+    await started.io?.wait(2000);
+    if (!opts.rm) await tasks.delete(opts.id).catch(() => undefined);
+    return exit;
+  } finally {
+    await started?.io?.close();
+    if (opts.rm) await removeContainer(conn, opts.id);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './generate-spec.js';
+export * from './seccomp.js';
