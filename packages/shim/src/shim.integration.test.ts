@@ -31,7 +31,7 @@ describe('containerd-shim-ctrd-v1 against runc', { skip }, () => {
   const start = async (id: string, bundle: string): Promise<string> => {
     const { stdout } = await run(launcher, ['-namespace', 't', '-address', address, '-publish-binary', '/bin/true', '-id', id, 'start'], {
       cwd: bundle,
-      env: { ...process.env, TTRPC_ADDRESS: join(dir, 'events.sock'), CTRD_SHIM_RUN_DIR: runDir },
+      env: { ...process.env, TTRPC_ADDRESS: join(dir, 'events.sock'), CTRD_SHIM_RUN_DIR: runDir, CTRD_SHIM_IDLE_EXIT_MS: '0' },
     });
     return stdout.trim();
   };

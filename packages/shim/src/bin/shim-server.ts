@@ -31,7 +31,12 @@ const service = new TaskService({
   reaper,
   events: publisher,
   runcBinary: process.env.CTRD_SHIM_RUNC || undefined,
-  onIdle: () => void lifecycle.exitIfIdle(),
+  // A server with no task left lingers for a while before exiting, so a `run --rm` right after
+  // another finds it still running instead of booting Node again (CTRD_SHIM_IDLE_EXIT_MS, 0 = at once).
+  onIdle: () => {
+    const ms = Number(process.env.CTRD_SHIM_IDLE_EXIT_MS ?? 30_000);
+    setTimeout(() => void lifecycle.exitIfIdle(), Number.isFinite(ms) && ms >= 0 ? ms : 30_000).unref();
+  },
   onCreate: (id) => lifecycle.claimed(id),
 });
 lifecycle.taskCount = () => service.taskCount;
