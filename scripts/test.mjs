@@ -33,6 +33,7 @@ if (!daemonOnly) {
     if (!existsSync(base)) continue;
     for (const pkg of readdirSync(base).sort()) testFiles(join(base, pkg, 'dist'), files);
   }
+  testFiles(join(top, 'bench', 'dist'), files);
 }
 if (!unitOnly) testFiles(join(top, 'test', 'dist'), files);
 

@@ -1,0 +1,176 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pidsMatching } from './proc.js';
+
+/** TOP is the repository root. */
+export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** CTRD is the built ctrd entry point. */
+export const CTRD = join(TOP, 'packages', 'daemon', 'dist', 'bin', 'ctrd.js');
+
+/** DaemonKind names the two daemons compared. */
+export type DaemonKind = 'containerd' | 'ctrd';
+
+/** CtrResult is a finished `ctr` command with its wall time. */
+export interface CtrResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function listening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** timed runs a command to completion and measures its wall time in milliseconds. */
+export function timed(cmd: string, args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean; timeoutMs?: number } = {}): CtrResult {
+  const stdin = opts.stdinFd ?? (opts.input ? 'pipe' : 'ignore');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    input: opts.input,
+    stdio: [stdin, opts.discardStdout ? 'ignore' : 'pipe', 'pipe'],
+    timeout: opts.timeoutMs ?? 120_000,
+    maxBuffer: 64 << 20,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { code: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? (r.error ? String(r.error) : ''), ms };
+}
+
+/**
+ * BenchDaemon is one daemon under test: its own directory (root, state, socket, log) below a
+ * shared parent on the same disk, its own namespace, and `ctr` pointed at its socket.
+ */
+export class BenchDaemon {
+  readonly kind: DaemonKind;
+  readonly dir: string;
+  readonly address: string;
+  readonly namespace: string;
+  proc?: ChildProcess;
+  #exit?: Promise<void>;
+
+  private constructor(kind: DaemonKind, dir: string) {
+    this.kind = kind;
+    this.dir = dir;
+    this.address = join(dir, `${kind}.sock`);
+    this.namespace = `bench-${kind}`;
+  }
+
+  /** create makes the daemon's directory and config below `parent`; `start` boots it. */
+  static async create(kind: DaemonKind, parent: string): Promise<BenchDaemon> {
+    const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)));
+    const root = JSON.stringify(join(d.dir, 'root'));
+    const state = JSON.stringify(join(d.dir, 'state'));
+    const address = JSON.stringify(d.address);
+    const toml =
+      kind === 'containerd'
+        ? `version = 2\nroot = ${root}\nstate = ${state}\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\naddress = ${address}\n[debug]\nlevel = "info"\n`
+        : `version = 2\nroot = ${root}\nstate = ${state}\n[grpc]\naddress = ${address}\n[debug]\nlevel = "info"\n`;
+    await mkdir(d.dir, { recursive: true });
+    await writeFile(d.configPath, toml);
+    return d;
+  }
+
+  get configPath(): string {
+    return join(this.dir, 'config.toml');
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** start boots the daemon and resolves with the milliseconds until `ctr version` answers. */
+  async start(): Promise<number> {
+    // The log goes to a file: a pipe the benchmark loop does not drain would stall the daemon.
+    const log = openSync(join(this.dir, 'daemon.log'), 'a');
+    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [CTRD, '--config', this.configPath]];
+    const t0 = process.hrtime.bigint();
+    // Its own process group: a Ctrl-C reaches the harness, which stops the daemons in order.
+    const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+    this.proc = proc;
+    this.#exit = new Promise((resolve) => proc.once('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`${this.kind} exited with ${proc.exitCode}; see ${join(this.dir, 'daemon.log')}`);
+      if (await listening(this.address)) {
+        const r = this.ctr(['version']);
+        if (r.code === 0) return Number(process.hrtime.bigint() - t0) / 1e6;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`${this.kind} did not answer within 30 s; see ${join(this.dir, 'daemon.log')}`);
+  }
+
+  /** ctr runs containerd's ctr against this daemon in its namespace. */
+  ctr(args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean } = {}): CtrResult {
+    return timed('ctr', ['--address', this.address, '--namespace', this.namespace, ...args], opts);
+  }
+
+  /** must runs ctr and throws on a non-zero exit. */
+  must(args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean } = {}): CtrResult {
+    const r = this.ctr(args, opts);
+    if (r.code !== 0) throw new Error(`${this.kind}: ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+    return r;
+  }
+
+  /** shimPids lists the shim processes serving this daemon (their command line names its socket). */
+  shimPids(): number[] {
+    const marker = this.kind === 'containerd' ? 'containerd-shim-runc-v2' : 'shim-server';
+    return pidsMatching((cmdline) => cmdline.includes(marker) && cmdline.includes(this.dir));
+  }
+
+  /** killTasks force-stops every task and removes every container in the daemon's namespace. */
+  killTasks(): void {
+    const ids = this.ctr(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean);
+    for (const id of ids) this.ctr(['tasks', 'kill', '-s', 'SIGKILL', id]);
+    for (const id of ids) {
+      for (let i = 0; i < 100; i++) {
+        const r = this.ctr(['tasks', 'delete', id]);
+        if (r.code === 0 || /not found/.test(r.stderr)) break;
+        spawnSync('sleep', ['0.05']);
+      }
+      this.ctr(['containers', 'rm', id]);
+    }
+  }
+
+  /** stop ends the daemon (SIGTERM, SIGKILL after 10 s) and any shim of it left behind. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await this.#exit;
+      clearTimeout(timer);
+    }
+    for (const pid of this.shimPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** dispose stops the daemon, unmounts what it left mounted and removes its directory. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    unmountBelow(this.dir);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** unmountBelow lazily unmounts every mount point under `dir`, deepest first. */
+export function unmountBelow(dir: string): void {
+  spawnSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
+}

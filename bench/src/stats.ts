@@ -1,0 +1,105 @@
+/** Summary is the median, minimum and maximum of some samples. */
+export interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** summarize computes the {@link Summary} of `xs` (NaN everywhere when empty). */
+export function summarize(xs: readonly number[]): Summary {
+  if (xs.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+/** RowResult is one workload measured on both daemons, round by round. */
+export interface RowResult {
+  id: string;
+  title: string;
+  unit: string;
+  /** the workload's parameters as run (sizes, counts, runtimes). */
+  detail: string;
+  containerd: number[];
+  ctrd: number[];
+  /** ctrd / containerd, one per round. */
+  ratio: number[];
+  summary: { containerd: Summary; ctrd: Summary; ratio: Summary };
+  error?: string;
+}
+
+/** FloorResult is a daemon-free reference measurement. */
+export interface FloorResult {
+  id: string;
+  title: string;
+  unit: string;
+  samples: number[];
+  summary: Summary;
+  error?: string;
+}
+
+/** BenchResults is what one run writes to bench/results/. */
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  rounds: number;
+  host: { node: string; cpus: number; kernel: string; containerd: string; ctr: string };
+  rows: RowResult[];
+  floors: FloorResult[];
+}
+
+/** finishRow fills the ratios and summaries of a row from its samples. */
+export function finishRow(row: Omit<RowResult, 'ratio' | 'summary'>): RowResult {
+  const n = Math.min(row.containerd.length, row.ctrd.length);
+  const ratio = Array.from({ length: n }, (_, i) => row.ctrd[i]! / row.containerd[i]!);
+  return { ...row, ratio, summary: { containerd: summarize(row.containerd), ctrd: summarize(row.ctrd), ratio: summarize(ratio) } };
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function cell(s: Summary): string {
+  return Number.isFinite(s.median) ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '–';
+}
+
+/** markdown renders the results as Markdown tables: the comparison, then the floors. */
+export function markdown(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`${r.quick ? 'Quick run' : 'Run'} of ${r.date}: ${r.rounds} rounds, ${r.host.cpus} CPUs, Linux ${r.host.kernel}, Node ${r.host.node}, ${r.host.containerd}.`);
+  out.push('Cells: median (min–max) over the rounds; ratio = ctrd / containerd per round.', '');
+  out.push('| workload | parameters | unit | containerd | ctrd | ratio ctrd/containerd |');
+  out.push('|---|---|---|---|---|---|');
+  for (const row of r.rows) {
+    const tail = row.error ? ` **error: ${row.error.replace(/\|/g, '/').split('\n')[0]}**` : '';
+    out.push(`| ${row.title} | ${row.detail} | ${row.unit} | ${cell(row.summary.containerd)} | ${cell(row.summary.ctrd)} | ${cell(row.summary.ratio)}${tail} |`);
+  }
+  if (r.floors.length) {
+    out.push('', '| floor (no daemon) | unit | median (min–max) |', '|---|---|---|');
+    for (const f of r.floors) out.push(`| ${f.title} | ${f.unit} | ${cell(f.summary)}${f.error ? ` **error: ${f.error.split('\n')[0]}**` : ''} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** checkResults lists what makes a result incomplete: missing rows, short rows, missing containerd columns. */
+export function checkResults(r: BenchResults, expectedRows: readonly string[], minRounds = 5): string[] {
+  const problems: string[] = [];
+  if (r.rounds < minRounds) problems.push(`only ${r.rounds} rounds (at least ${minRounds} needed)`);
+  for (const id of expectedRows) {
+    const row = r.rows.find((x) => x.id === id);
+    if (!row) {
+      problems.push(`row ${id} is missing`);
+      continue;
+    }
+    if (row.error) problems.push(`row ${id} failed: ${row.error.split('\n')[0]}`);
+    if (row.containerd.length === 0) problems.push(`row ${id} has no containerd column`);
+    if (row.ctrd.length === 0) problems.push(`row ${id} has no ctrd column`);
+    const n = Math.min(row.containerd.length, row.ctrd.length);
+    if (n > 0 && n < minRounds) problems.push(`row ${id} has ${n} rounds (at least ${minRounds} needed)`);
+  }
+  return problems;
+}

@@ -1,0 +1,252 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { connect, RemoteImageStore } from '@ctrd/client';
+import { BenchDaemon, unmountBelow, timed } from './daemons.js';
+import { IMAGE, type Fixtures } from './fixtures.js';
+import { rssMiB } from './proc.js';
+
+/** BenchContext is what every workload may use. */
+export interface BenchContext {
+  quick: boolean;
+  /** the shared parent directory of both daemons (one disk). */
+  parent: string;
+  fixtures: Fixtures;
+  /** images listed by the `images-ls` workload. */
+  imageCount: number;
+  /** tasks kept running by the `task-memory` workload. */
+  taskCount: number;
+}
+
+/** Workload is one row: optional setup and teardown per daemon, and one timed sample per call. */
+export interface Workload {
+  id: string;
+  title: string;
+  unit: 'ms' | 'MiB';
+  detail(ctx: BenchContext): string;
+  setup?(d: BenchDaemon, ctx: BenchContext): Promise<void> | void;
+  sample(d: BenchDaemon, ctx: BenchContext, n: number): Promise<number> | number;
+  teardown?(d: BenchDaemon, ctx: BenchContext): Promise<void> | void;
+}
+
+/** nativeRuntime is each daemon's own shim: ctrd's in-process-family shim, containerd's runc v2. */
+export function nativeRuntime(d: BenchDaemon): string {
+  return d.kind === 'ctrd' ? 'io.containerd.ctrd.v1' : 'io.containerd.runc.v2';
+}
+
+// Filled by the task-memory samples, read by its detail once the row has run.
+const shimCounts = new Map<string, number>();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ensureImage(d: BenchDaemon, ctx: BenchContext): void {
+  if (!d.must(['images', 'ls', '-q']).stdout.split('\n').includes(IMAGE)) d.must(['images', 'import', ctx.fixtures.archive]);
+}
+
+/**
+ * collectGarbage runs a synchronous garbage collection (a lease removed with --sync): a deleted
+ * blob stays on disk until then, and a later ingest of the same bytes would be a no-op.
+ */
+function collectGarbage(d: BenchDaemon, lease: string): void {
+  d.must(['leases', 'create', '--id', lease]);
+  d.must(['leases', 'rm', '--sync', lease]);
+}
+
+function startTasks(d: BenchDaemon, ctx: BenchContext, ids: string[]): void {
+  ensureImage(d, ctx);
+  for (const id of ids) d.must(['run', '-d', '--runtime', nativeRuntime(d), IMAGE, id, 'sleep', '100000']);
+}
+
+const runRow = (id: string, title: string, runtime: (d: BenchDaemon) => string, detail: string): Workload => ({
+  id,
+  title,
+  unit: 'ms',
+  detail: () => detail,
+  setup: ensureImage,
+  sample: (d, _ctx, n) => d.must(['run', '--rm', '--runtime', runtime(d), IMAGE, `${id}-${n}`, '/bin/true']).ms,
+});
+
+/** WORKLOADS are the rows of the comparison, in the order they run. */
+export const WORKLOADS: Workload[] = [
+  {
+    id: 'daemon-start',
+    title: 'daemon start (empty root) until `ctr version` answers',
+    unit: 'ms',
+    detail: () => 'fresh root/state per sample',
+    async sample(d, ctx) {
+      const fresh = await BenchDaemon.create(d.kind, ctx.parent);
+      try {
+        return await fresh.start();
+      } finally {
+        await fresh.dispose();
+      }
+    },
+  },
+  {
+    id: 'version',
+    title: '`ctr version`',
+    unit: 'ms',
+    detail: () => 'one gRPC round trip + ctr start-up',
+    sample: (d) => d.must(['version']).ms,
+  },
+  {
+    id: 'idle-rss',
+    title: 'idle daemon RSS',
+    unit: 'MiB',
+    detail: () => 'VmRSS of the daemon process, no containers',
+    async sample(d) {
+      await sleep(200);
+      return rssMiB(d.pid!);
+    },
+  },
+  {
+    id: 'image-import',
+    title: '`ctr images import` (busybox OCI archive, unpacked)',
+    unit: 'ms',
+    detail: () => 'image removed with --sync between samples',
+    setup(d) {
+      d.ctr(['images', 'rm', '--sync', IMAGE]);
+    },
+    sample(d, ctx) {
+      const ms = d.must(['images', 'import', ctx.fixtures.archive]).ms;
+      d.must(['images', 'rm', '--sync', IMAGE]);
+      return ms;
+    },
+  },
+  runRow('run-native', '`ctr run --rm` busybox `/bin/true`, native shim', nativeRuntime, 'ctrd: io.containerd.ctrd.v1; containerd: io.containerd.runc.v2'),
+  runRow('run-runc-v2', '`ctr run --rm` busybox `/bin/true`, runc v2 shim', () => 'io.containerd.runc.v2', 'both: io.containerd.runc.v2'),
+  {
+    id: 'exec',
+    title: '`ctr tasks exec` `/bin/true` into a running task',
+    unit: 'ms',
+    detail: () => 'native shim',
+    setup: (d, ctx) => startTasks(d, ctx, ['bench-exec']),
+    sample: (d, _ctx, n) => d.must(['tasks', 'exec', '--exec-id', `e${n}`, 'bench-exec', '/bin/true']).ms,
+    teardown: (d) => d.killTasks(),
+  },
+  {
+    id: 'pause-resume',
+    title: '`ctr tasks pause` + `ctr tasks resume`',
+    unit: 'ms',
+    detail: () => 'native shim, sum of both commands',
+    setup: (d, ctx) => startTasks(d, ctx, ['bench-pause']),
+    sample: (d) => d.must(['tasks', 'pause', 'bench-pause']).ms + d.must(['tasks', 'resume', 'bench-pause']).ms,
+    teardown: (d) => d.killTasks(),
+  },
+  {
+    id: 'images-ls',
+    title: '`ctr images ls` with many images',
+    unit: 'ms',
+    detail: (ctx) => `${ctx.imageCount} image records (created through the Images API), one target`,
+    async setup(d, ctx) {
+      ensureImage(d, ctx);
+      const conn = connect(d.address, { namespace: d.namespace });
+      try {
+        const store = new RemoteImageStore(conn);
+        const base = await store.get(d.namespace, IMAGE);
+        for (let i = 0; i < ctx.imageCount; i++) await store.create(d.namespace, { name: `docker.io/bench/many:${i}`, labels: {}, target: base.target });
+      } finally {
+        conn.close();
+      }
+    },
+    sample: (d) => d.must(['images', 'ls'], { discardStdout: true }).ms,
+    async teardown(d, ctx) {
+      const conn = connect(d.address, { namespace: d.namespace });
+      try {
+        const store = new RemoteImageStore(conn);
+        for (let i = 0; i < ctx.imageCount; i++) await store.delete(d.namespace, `docker.io/bench/many:${i}`);
+      } finally {
+        conn.close();
+      }
+    },
+  },
+  {
+    id: 'content-ingest',
+    title: '`ctr content ingest` from stdin',
+    unit: 'ms',
+    detail: (ctx) => `${ctx.fixtures.blob.size >> 20} MiB random, expected size and digest given`,
+    sample(d, ctx, n) {
+      const { path, size, digest } = ctx.fixtures.blob;
+      const fd = openSync(path, 'r');
+      try {
+        const ms = d.must(['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, `bench-ingest-${n}`], { stdinFd: fd }).ms;
+        d.must(['content', 'rm', digest]);
+        collectGarbage(d, `bench-gc-${n}`);
+        return ms;
+      } finally {
+        closeSync(fd);
+      }
+    },
+  },
+  {
+    id: 'content-get',
+    title: '`ctr content get` to /dev/null',
+    unit: 'ms',
+    detail: (ctx) => `${ctx.fixtures.blob.size >> 20} MiB blob`,
+    setup(d, ctx) {
+      const { path, size, digest } = ctx.fixtures.blob;
+      const fd = openSync(path, 'r');
+      try {
+        d.must(['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, 'bench-get'], { stdinFd: fd });
+      } finally {
+        closeSync(fd);
+      }
+      // A root label keeps the blob from the garbage collector between samples.
+      d.must(['content', 'label', digest, 'containerd.io/gc.root=bench']);
+    },
+    sample: (d, ctx) => d.must(['content', 'get', ctx.fixtures.blob.digest], { discardStdout: true }).ms,
+    teardown: (d, ctx) => void d.ctr(['content', 'rm', ctx.fixtures.blob.digest]),
+  },
+  {
+    id: 'task-memory',
+    title: 'memory per running task (shim RSS / tasks)',
+    unit: 'MiB',
+    detail: (ctx) =>
+      `${ctx.taskCount} tasks running \`sleep\`, native shim; shim processes: containerd ${shimCounts.get('containerd') ?? '?'} (containerd-shim-runc-v2), ctrd ${shimCounts.get('ctrd') ?? '?'} (shim-server)`,
+    async setup(d, ctx) {
+      startTasks(d, ctx, Array.from({ length: ctx.taskCount }, (_, i) => `bench-mem-${i}`));
+      await sleep(1000);
+    },
+    async sample(d, ctx) {
+      await sleep(100);
+      const pids = d.shimPids();
+      if (pids.length === 0) throw new Error(`no shim processes found for ${d.kind}`);
+      shimCounts.set(d.kind, pids.length);
+      return pids.reduce((sum, pid) => sum + rssMiB(pid), 0) / ctx.taskCount;
+    },
+    teardown: (d) => d.killTasks(),
+  },
+];
+
+/** Floor is a daemon-free reference measurement, taken in the same run. */
+export interface Floor {
+  id: string;
+  title: string;
+  unit: 'ms';
+  sample(ctx: BenchContext, n: number): number;
+}
+
+function mustTimed(cmd: string, args: string[]): number {
+  const r = timed(cmd, args, { discardStdout: true });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+  return r.ms;
+}
+
+/** FLOORS are the lower bounds the rows are built on. */
+export const FLOORS: Floor[] = [
+  { id: 'node', title: '`node -e 0`', unit: 'ms', sample: () => mustTimed(process.execPath, ['-e', '0']) },
+  { id: 'ctr-cli', title: '`ctr --version` (ctr start-up, no daemon)', unit: 'ms', sample: () => mustTimed('ctr', ['--version']) },
+  {
+    id: 'runc-run',
+    title: '`runc run` of a prepared busybox bundle (`/bin/true`)',
+    unit: 'ms',
+    sample(ctx, n) {
+      const root = `${ctx.parent}/runc-root`;
+      try {
+        return mustTimed('runc', ['--root', root, 'run', '--bundle', ctx.fixtures.bundle, `floor-${n}`]);
+      } finally {
+        spawnSync('runc', ['--root', root, 'delete', '-f', `floor-${n}`], { stdio: 'ignore' });
+        unmountBelow(ctx.fixtures.bundle);
+      }
+    },
+  },
+];
