@@ -92,10 +92,13 @@ export class FifoIO {
         this.#sockets.push(sock);
         sock.on('error', () => undefined);
         src.on('data', (b: Buffer) => sock.write(b));
-        src.once('end', () => {
-          sock.end();
-          void Promise.resolve(onStdinEnd?.()).catch(() => undefined);
-        });
+        // The fd must be closed, not only shut down, for the reader to see EOF.
+        src.once('end', () =>
+          sock.end(() => {
+            sock.destroy();
+            void Promise.resolve(onStdinEnd?.()).catch(() => undefined);
+          }),
+        );
       }, () => undefined);
     }
   }

@@ -46,7 +46,7 @@ describe('containerd-shim-ctrd-v1 against runc', { skip }, () => {
   after(async () => {
     client?.close();
     await eventsServer?.close();
-    await run('sh', ['-c', `runc --root /run/containerd/runc/t delete --force c1 c2 2>/dev/null; umount ${dir}/*/rootfs 2>/dev/null; true`]);
+    await run('sh', ['-c', `runc --root /run/ctrd/runc/t delete --force c1 c2 2>/dev/null; umount ${dir}/*/rootfs 2>/dev/null; true`]);
     rmSync(dir, { recursive: true, force: true });
   });
 

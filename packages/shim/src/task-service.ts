@@ -23,13 +23,16 @@ import { Runc } from './runc.js';
 import type { EventSink } from './publisher.js';
 
 /** TaskServiceOptions configures a {@link TaskService}. */
+/** DEFAULT_RUNC_ROOT is where our shim keeps runc's state, per namespace; containerd's shim uses /run/containerd/runc. */
+export const DEFAULT_RUNC_ROOT = '/run/ctrd/runc';
+
 export interface TaskServiceOptions {
   namespace: string;
   reaper: Reaper;
   events: EventSink;
   /** runc binary when the task's options name none (default `runc`). */
   runcBinary?: string;
-  /** runc state root when the options name none; the namespace is appended (default `/run/containerd/runc`). */
+  /** runc state root when the options name none; the namespace is appended (default `/run/ctrd/runc`, apart from containerd's). */
   runcRoot?: string;
   /** Called when Shutdown finds no task left. */
   onIdle?: () => void;
@@ -102,7 +105,7 @@ export class TaskService implements Impl {
     if (this.tasks.has(req.id)) throw new AlreadyExistsError(`task ${req.id}`);
     this.opts.onCreate?.(req.id);
     const options = req.options?.typeUrl === TypeUrls.RuncOptions ? Options.decode(req.options.value) : Options.fromPartial({});
-    const root = join(options.root || this.opts.runcRoot || '/run/containerd/runc', this.opts.namespace);
+    const root = join(options.root || this.opts.runcRoot || DEFAULT_RUNC_ROOT, this.opts.namespace);
     const binary = options.binaryName || this.opts.runcBinary || 'runc';
     const runc = new Runc({ binary, root, log: join(req.bundle, 'log.json'), systemdCgroup: options.systemdCgroup, criu: options.criuPath }, this.opts.reaper);
     const init = new Proc(req.id, '', req.stdin, req.stdout, req.stderr, req.terminal);

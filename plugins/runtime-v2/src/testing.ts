@@ -65,10 +65,13 @@ function forceCleanup(nsDir: string, ns: string): void {
     } catch {
       // No shim, or already gone.
     }
-    try {
-      execFileSync(onPath('runc')!, ['--root', `/run/containerd/runc/${ns}`, 'delete', '--force', id], { stdio: 'ignore' });
-    } catch {
-      // Not known to runc.
+    // containerd's runc shim and ours keep runc state under different roots.
+    for (const root of ['/run/containerd/runc', '/run/ctrd/runc']) {
+      try {
+        execFileSync(onPath('runc')!, ['--root', `${root}/${ns}`, 'delete', '--force', id], { stdio: 'ignore' });
+      } catch {
+        // Not known to runc.
+      }
     }
     try {
       execFileSync('umount', ['-l', join(bundle, 'rootfs')], { stdio: 'ignore' });
@@ -76,10 +79,12 @@ function forceCleanup(nsDir: string, ns: string): void {
       // Not mounted.
     }
   }
-  try {
-    rmdirSync(`/run/containerd/runc/${ns}`);
-  } catch {
-    // Absent, or in use by someone else.
+  for (const root of ['/run/containerd/runc', '/run/ctrd/runc']) {
+    try {
+      rmdirSync(`${root}/${ns}`);
+    } catch {
+      // Absent, or in use by someone else.
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { parseShimArgs } from '../args.js';
 import { Reaper } from '../reaper.js';
 import { unmountAll } from '../rootfs.js';
 import { RuncCommands } from '../runc.js';
-import { BUNDLE_STATE_FILE } from '../task-service.js';
+import { BUNDLE_STATE_FILE, DEFAULT_RUNC_ROOT } from '../task-service.js';
 
 const args = parseShimArgs(process.argv.slice(2));
 const bundle = args.bundle || process.cwd();
@@ -21,7 +21,7 @@ const state = (await readFile(join(bundle, BUNDLE_STATE_FILE), 'utf8').then(JSON
   root?: string;
 };
 const binary = state.binary ?? process.env.CTRD_SHIM_RUNC ?? 'runc';
-const root = state.root ?? join('/run/containerd/runc', args.namespace);
+const root = state.root ?? join(DEFAULT_RUNC_ROOT, args.namespace);
 const pid = Number((await readFile(join(bundle, 'init.pid'), 'utf8').catch(() => '0')).trim()) || 0;
 const cmds = new RuncCommands({ binary, root, log: join(bundle, 'log.json') });
 const r = await new Reaper().run(binary, cmds.delete(args.id, true));
