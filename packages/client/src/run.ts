@@ -71,9 +71,14 @@ export async function startTask(conn: Connection, id: string, opts: StartTaskOpt
   const rootfs = container.snapshotKey ? await new RemoteSnapshotter(conn, container.snapshotter).mounts(container.snapshotKey) : [];
   const tasks = new RemoteTasks(conn);
   const io = opts.fifoDir ? await FifoIO.create(opts.fifoDir, id, { stdin: !!opts.streams?.stdin, terminal: opts.terminal }) : undefined;
+  // Stdin can end before Create returns (a short pipe); closing it then would reach no task and
+  // the process would wait for input forever, so the close waits for the task to exist.
+  let created!: () => void;
+  const taskExists = new Promise<void>((resolve) => (created = resolve));
   try {
-    io?.attach(opts.streams ?? {}, () => tasks.closeIO(id).catch(() => undefined));
+    io?.attach(opts.streams ?? {}, () => taskExists.then(() => tasks.closeIO(id)).catch(() => undefined));
     await tasks.create(id, rootfs, io?.io ?? {});
+    created();
     try {
       return { pid: await tasks.start(id), io };
     } catch (err) {
