@@ -7,8 +7,8 @@
 // Plain Node with no dependencies, so it runs before anything is installed.
 // Set CTRD_SKIP_APT=1 to skip step 1 (e.g. when not root).
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, symlinkSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, statSync, symlinkSync, lstatSync, readlinkSync, unlinkSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,6 +93,35 @@ function build() {
   if (run(process.execPath, [join(top, 'scripts', 'build.mjs')]) !== 0) throw new Error('build failed');
 }
 
+/**
+ * linkWorkspaceBins links every workspace package's `bin` into node_modules/.bin, as npm does
+ * at install time: npm skips a bin whose file the build has not produced yet, so after `npm ci`
+ * on a fresh clone `npx ctrd` and `npx ctrctl` would find nothing.
+ */
+function linkWorkspaceBins() {
+  const binDir = join(top, 'node_modules', '.bin');
+  mkdirSync(binDir, { recursive: true });
+  for (const group of ['packages', 'plugins']) {
+    for (const name of readdirSync(join(top, group))) {
+      const pj = join(top, group, name, 'package.json');
+      if (!existsSync(pj)) continue;
+      const pkg = JSON.parse(readFileSync(pj, 'utf8'));
+      const bins = typeof pkg.bin === 'string' ? { [pkg.name.split('/').pop()]: pkg.bin } : (pkg.bin ?? {});
+      for (const [bin, rel] of Object.entries(bins)) {
+        const target = relative(binDir, join(top, group, name, rel));
+        const link = join(binDir, bin);
+        try {
+          if (readlinkSync(link) === target) continue;
+          unlinkSync(link);
+        } catch {
+          // absent
+        }
+        symlinkSync(target, link);
+      }
+    }
+  }
+}
+
 /** linkBinaries puts the shim launcher on PATH, as runtime v2 expects of a shim binary. */
 function linkBinaries() {
   if (process.getuid?.() !== 0) return;
@@ -116,6 +145,7 @@ try {
   aptInstall();
   npmInstall();
   build();
+  linkWorkspaceBins();
   linkBinaries();
 } catch (err) {
   log(err.message);

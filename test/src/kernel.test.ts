@@ -107,3 +107,11 @@ test('config/default.toml equals `ctrd config default`', async () => {
   const file = await readFile(join(TOP, 'config', 'default.toml'), 'utf8');
   assert.equal(file, r.stdout, 'run `node packages/daemon/dist/bin/ctrd.js config default > config/default.toml`');
 });
+
+test('npx ctrd and npx ctrctl resolve to the built binaries', () => {
+  for (const [bin, args, want] of [['ctrd', ['config', 'default'], /^# Config format version/], ['ctrctl', ['--help'], /ctrctl <command>/]] as const) {
+    const r = run(join(TOP, 'node_modules', '.bin', bin), [...args]);
+    assert.equal(r.code, 0, `${bin}: ${r.stderr}`);
+    assert.match(r.stdout, want);
+  }
+});
