@@ -17,19 +17,19 @@ interface GlobalArgs {
 async function loaded(argv: GlobalArgs) {
   const [{ loadConfig, DEFAULT_CONFIG_PATH }, { builtins }] = await Promise.all([import('@ctrd/config'), import('../builtins.js')]);
   const registrations = builtins();
-  // Extra plugin packages are named in the config, which is validated against the registrations:
-  // read it once for the package list, then again with their plugins known.
-  const first = await loadConfig({ path: argv.config, fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH, registrations: [] }).catch(() => undefined);
-  if (first?.config.plugins_packages.length) {
-    const { loadPluginPackages } = await import('../plugin-packages.js');
-    registrations.push(...(await loadPluginPackages(first.config.plugins_packages, first.config.plugin_dir)));
-  }
-  const cfg = await loadConfig({
+  const opts = {
     path: argv.config,
     fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH,
-    registrations,
     overrides: { root: argv.root, state: argv.state, address: argv.address, logLevel: argv['log-level'] },
-  });
+  };
+  let cfg = await loadConfig({ ...opts, registrations });
+  // Extra plugin packages are named in the config itself; sections for their plugins only warn
+  // until they are known, so the config is read again only when packages add registrations.
+  if (cfg.config.plugins_packages.length) {
+    const { loadPluginPackages } = await import('../plugin-packages.js');
+    registrations.push(...(await loadPluginPackages(cfg.config.plugins_packages, cfg.config.plugin_dir)));
+    cfg = await loadConfig({ ...opts, registrations });
+  }
   return { ...cfg, registrations };
 }
 
