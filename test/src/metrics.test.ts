@@ -17,6 +17,7 @@ test('metrics endpoint serves Prometheus text with gRPC, plugin and process fami
   const d = await TestDaemon.start({ toml: `[metrics]\naddress = "127.0.0.1:${port}"\ngrpc_histogram = true` });
   try {
     assert.equal(d.ctr(['version']).code, 0);
+    assert.equal(d.ctr(['namespaces', 'create', 'metrics-ns']).code, 0);
     const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
@@ -25,6 +26,9 @@ test('metrics endpoint serves Prometheus text with gRPC, plugin and process fami
     assert.match(text, /grpc_server_handling_seconds_bucket\{/);
     assert.match(text, /ctrd_plugin_init_seconds\{type="io\.containerd\.grpc\.v1",id="version",status="ok"\}/);
     assert.match(text, /ctrd_process_resident_memory_bytes \d+/);
+    assert.match(text, /ctrd_images\{namespace="metrics-ns"\} 0/);
+    assert.match(text, /ctrd_content_blobs\{namespace="metrics-ns"\} 0/);
+    assert.match(text, /ctrd_content_size_bytes\{namespace="metrics-ns"\} 0/);
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
     await t.test('promtool accepts the exposition', { skip: missingTool('promtool') }, () => {
       const check = run('promtool', ['check', 'metrics'], { input: text });

@@ -15,9 +15,13 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   readonly #requests: Counter<'grpc_service' | 'grpc_method' | 'grpc_code'>;
   readonly #latency?: Histogram<'grpc_service' | 'grpc_method'>;
+  readonly #kernel: Kernel;
+  readonly #scrapeErrors: Gauge;
+  readonly #families = new Map<string, Gauge>();
   #server?: Server;
 
   constructor(kernel: Kernel, opts: { histogram: boolean }) {
+    this.#kernel = kernel;
     collectDefaultMetrics({ register: this.registry, prefix: 'ctrd_' });
     // These three are gauges named like counters, which Prometheus' own lint rejects.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
@@ -48,44 +52,45 @@ export class DaemonMetrics {
         for (const r of kernel.records()) this.set({ type: r.type, id: r.id, status: r.status }, (r.initMs ?? 0) / 1000);
       },
     });
-    this.#pluginFamilies(kernel);
-  }
-
-  #pluginFamilies(kernel: Kernel): void {
-    const gauges = new Map<string, Gauge>();
-    const registry = this.registry;
-    // Plugin-reported families are read at scrape time; prom-client's async `collect` on a
-    // carrier gauge fetches them all once per scrape and fills the families' gauges.
-    let latest: MetricFamily[] = [];
-    new Gauge({
+    this.#scrapeErrors = new Gauge({
       name: 'ctrd_plugin_metrics_scrape_errors',
       help: 'Plugins whose metrics could not be collected on the last scrape.',
-      registers: [registry],
-      async collect() {
-        let errors = 0;
-        latest = [];
-        for (const r of kernel.records()) {
-          if (r.status !== 'ok' || !isMetricsProvider(r.instance)) continue;
-          try {
-            latest.push(...(await r.instance.collectMetrics()));
-          } catch {
-            errors++;
-          }
-        }
-        this.set(errors);
-        for (const fam of latest) {
-          const name = `ctrd_${fam.name}`;
-          let g = gauges.get(name);
-          if (!g) {
-            const labelNames = [...new Set(fam.samples.flatMap((s) => Object.keys(s.labels ?? {})))];
-            g = new Gauge({ name, help: fam.help, labelNames, registers: [registry] });
-            gauges.set(name, g);
-          }
-          g.reset();
-          for (const s of fam.samples) g.set(s.labels ?? {}, s.value);
-        }
-      },
+      registers: [this.registry],
     });
+  }
+
+  /**
+   * refresh asks every plugin that reports metrics for its families and loads them into the
+   * registry. It runs before each scrape: a family a plugin reports for the first time must be
+   * registered before the registry renders, which prom-client's own `collect` hooks run too late for.
+   */
+  async refresh(): Promise<void> {
+    let errors = 0;
+    const seen = new Set<string>();
+    for (const r of this.#kernel.records()) {
+      if (r.status !== 'ok' || !isMetricsProvider(r.instance)) continue;
+      let families: MetricFamily[];
+      try {
+        families = await r.instance.collectMetrics();
+      } catch {
+        errors++;
+        continue;
+      }
+      for (const fam of families) {
+        const name = `ctrd_${fam.name}`;
+        let g = this.#families.get(name);
+        if (!g) {
+          const labelNames = [...new Set(fam.samples.flatMap((s) => Object.keys(s.labels ?? {})))];
+          g = new Gauge({ name, help: fam.help, labelNames, registers: [this.registry] });
+          this.#families.set(name, g);
+        }
+        if (!seen.has(name)) g.reset();
+        seen.add(name);
+        for (const s of fam.samples) g.set(s.labels ?? {}, s.value);
+      }
+    }
+    for (const [name, g] of this.#families) if (!seen.has(name)) g.reset();
+    this.#scrapeErrors.set(errors);
   }
 
   /** observe records one finished RPC. */
@@ -133,7 +138,7 @@ export class DaemonMetrics {
         res.writeHead(404).end('not found\n');
         return;
       }
-      this.registry.metrics().then(
+      this.refresh().then(() => this.registry.metrics()).then(
         (text) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text),
         (err) => res.writeHead(500).end(String(err)),
       );

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { ContentStore } from '@ctrd/content';
 import { NotImplementedError } from '@ctrd/errdefs';
 import { MetadataStore } from '@ctrd/metadata';
-import { definePlugin, PluginType } from '@ctrd/plugin';
+import { definePlugin, PluginType, type MetricFamily } from '@ctrd/plugin';
 import { Snapshotter } from '@ctrd/snapshots';
 import { openMetadataDB, type MetadataDB } from './metadata-db.js';
+import { collectMetadataMetrics } from './metrics.js';
 
 /** LevelMetadataConfig is the `[plugins."io.containerd.metadata.v1.level"]` section. */
 export interface LevelMetadataConfig {
@@ -21,6 +22,8 @@ export interface LevelMetadataStore extends MetadataStore {
   /** the database directory. */
   readonly path: string;
   close(): Promise<void>;
+  /** collectMetrics reports record counts per namespace on each metrics scrape. */
+  collectMetrics(): Promise<MetricFamily[]>;
 }
 
 /**
@@ -67,6 +70,7 @@ export const levelMetadataPlugin = definePlugin<LevelMetadataStore, LevelMetadat
       collectGarbage: () => db.gc.collect(),
       onMutation: (fn) => db.onMutation(fn),
       close: () => db.close(),
+      collectMetrics: () => collectMetadataMetrics(db, content),
     };
   },
 });
