@@ -1,3 +1,4 @@
+import { fault } from '@ctrd/fault';
 import type { ContentStore } from '@ctrd/content';
 import type { MetaCore } from './core.js';
 import { scanCollectable, scanRoots, references } from './gc-graph.js';
@@ -73,6 +74,7 @@ export class GarbageCollector {
       };
       const removedSnapshots = await this.sweep(stats);
       stats.metaMs = performance.now() - t0;
+      fault('metadata.gc.after-batch');
       if (this.content && this.core.contentDirty) {
         await this.cleanContent(this.content, stats);
         this.core.contentDirty = false;

@@ -1,4 +1,5 @@
 import type { AbstractLevel } from 'abstract-level';
+import { fault } from '@ctrd/fault';
 import { childRange, decodeComponent, splitChild, subtreeEnd } from './keys.js';
 
 /** LevelDatabase is any abstract-level database (classic-level on disk, memory-level in tests). */
@@ -126,6 +127,7 @@ export class WriteTxn extends ReadView {
     for (const [key, value] of this.pending) {
       ops.push(value === null ? { type: 'del', key } : { type: 'put', key, value });
     }
+    fault('metadata.batch');
     await this.db.batch<string, string>(ops, ENC);
     this.pending.clear();
   }

@@ -8,7 +8,7 @@ import { LevelContainerStore } from './container-store.js';
 import { LevelImageStore } from './image-store.js';
 import type { LevelDatabase } from './kv.js';
 import { LevelLeaseManager } from './lease-manager.js';
-import { createNamespacedContentStore, type NamespacedContentStore } from './namespaced-content.js';
+import { createNamespacedContentStore, type NamespacedContentStore, type SharingPolicy } from './namespaced-content.js';
 import { LevelNamespaceStore } from './namespace-store.js';
 import { createNamespacedSnapshotter, type NamespacedSnapshotter } from './namespaced-snapshotter.js';
 import { initSchema, MIGRATIONS, SCHEMA_VERSION, type Migration } from './schema.js';
@@ -46,7 +46,7 @@ export interface MetadataDB {
    * contentStore wraps `backing` so that each namespace sees only the blobs it references, and
    * makes it the store whose orphans collections delete. Call it once per backing store.
    */
-  contentStore(backing: ContentStore): NamespacedContentStore;
+  contentStore(backing: ContentStore, policy?: SharingPolicy): NamespacedContentStore;
   /**
    * addSnapshotter wraps the backend snapshotter `backend` under the name `name`, so that each
    * namespace has its own keys, and registers it with garbage collection. Call it once per backend.
@@ -95,9 +95,9 @@ export async function openMetadataDB(location: string | LevelDatabase, opts: Met
     core,
     schemaVersion,
     migrated,
-    contentStore(backing) {
+    contentStore(backing, policy) {
       gc.setContentBackend(backing);
-      return createNamespacedContentStore(core, backing);
+      return createNamespacedContentStore(core, backing, policy);
     },
     addSnapshotter(name, backend) {
       const s = createNamespacedSnapshotter(core, gc, name, backend);

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { digestFromBytes, writeBlob } from '@ctrd/content';
 import { codeOf, isAlreadyExists } from '@ctrd/errdefs';
 import { openTestDB, type TestDB } from './fixture-db.js';
+import { createNamespacedContentStore } from './namespaced-content.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -118,5 +119,35 @@ describe('namespaced content', () => {
     withDB(async (t) => {
       assert.throws(() => t.content.forNamespace(''), (e: unknown) => codeOf(e) === 'FAILED_PRECONDITION');
       assert.throws(() => t.content.forNamespace('no spaces'), (e: unknown) => codeOf(e) === 'INVALID_ARGUMENT');
+    }));
+});
+
+describe('content sharing policy', () => {
+  test('shared: a namespace takes a blob another one stored by naming its digest', () =>
+    withDB(async (t) => {
+      const data = enc('shared bytes');
+      const digest = await t.addBlob('a', data);
+      const w = await t.content.forNamespace('b').writer({ ref: 'r', expected: digest, total: data.length });
+      assert.equal((await w.status()).offset, data.length);
+      await w.commit(data.length, digest);
+      assert.equal((await t.content.forNamespace('b').info(digest)).size, data.length);
+    }));
+
+  test('isolated: the digest alone is not enough, the bytes must be written and verified', () =>
+    withDB(async (t) => {
+      const data = enc('isolated bytes');
+      const digest = await t.addBlob('a', data);
+      const isolated = createNamespacedContentStore(t.db.core, t.content.backing, 'isolated').forNamespace('b');
+      const w = await isolated.writer({ ref: 'r', expected: digest, total: data.length });
+      assert.equal((await w.status()).offset, 0);
+      assert.notEqual(codeOf(await w.commit(data.length, digest).catch((e: unknown) => e)), undefined);
+      assert.equal(codeOf(await isolated.info(digest).catch((e: unknown) => e)), 'NOT_FOUND');
+      const w2 = await isolated.writer({ ref: 'r2', expected: digest, total: data.length });
+      await w2.write(enc('isolated bytez'));
+      assert.equal(codeOf(await w2.commit(data.length, digest).catch((e: unknown) => e)), 'FAILED_PRECONDITION');
+      const w3 = await isolated.writer({ ref: 'r3', expected: digest, total: data.length });
+      await w3.write(data);
+      await w3.commit(data.length, digest);
+      assert.equal((await isolated.info(digest)).size, data.length);
     }));
 });

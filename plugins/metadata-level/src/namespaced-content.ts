@@ -41,13 +41,19 @@ export interface NamespacedContentStore {
 }
 
 /** createNamespacedContentStore builds the wrapper; `MetadataDB.contentStore` is the usual way in. */
-export function createNamespacedContentStore(core: MetaCore, backing: ContentStore): NamespacedContentStore {
-  return { backing, forNamespace: (ns, opts) => new NamespaceContentView(core, backing, requireNamespace(ns), opts?.lease) };
+export function createNamespacedContentStore(core: MetaCore, backing: ContentStore, policy: SharingPolicy = 'shared'): NamespacedContentStore {
+  return { backing, forNamespace: (ns, opts) => new NamespaceContentView(core, backing, requireNamespace(ns), opts?.lease, policy) };
 }
 
 function infoFrom(digest: string, r: BlobRecord): Info {
   return { digest, size: r.size, labels: { ...r.labels }, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) };
 }
+
+/**
+ * SharingPolicy is containerd's `content_sharing_policy`: `shared` lets a namespace take a blob
+ * another namespace already stored by naming its digest; `isolated` makes it write the bytes.
+ */
+export type SharingPolicy = 'shared' | 'isolated';
 
 /** NamespaceContentView is the content store of one namespace, optionally under a lease. */
 class NamespaceContentView implements ContentStore {
@@ -56,6 +62,7 @@ class NamespaceContentView implements ContentStore {
     private readonly backing: ContentStore,
     private readonly ns: string,
     private readonly lease: string | undefined,
+    private readonly policy: SharingPolicy,
   ) {}
 
   async info(digest: string): Promise<Info> {
@@ -190,7 +197,10 @@ class NamespaceContentView implements ContentStore {
 
   private async openIngest(tx: WriteTxn, opts: WriterOptions): Promise<Writer> {
     const inBackend = opts.expected ? await this.backendBlob(opts.expected) : undefined;
-    const shared = inBackend && (!opts.total || opts.total === inBackend.size) ? inBackend : undefined;
+    // Under the isolated policy a namespace gets a blob only by writing all of its bytes, even
+    // when another namespace has it: having the digest proves nothing about having the data.
+    const sharable = this.policy === 'shared' && inBackend && (!opts.total || opts.total === inBackend.size);
+    const shared = sharable ? inBackend : undefined;
     const key = KEYS.ingest(this.ns, opts.ref);
     const prev = await tx.get<IngestRecord>(key);
     let backendRef = prev?.ref;

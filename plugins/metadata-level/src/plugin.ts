@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ContentStore } from '@ctrd/content';
-import { NotImplementedError } from '@ctrd/errdefs';
+import { InvalidArgumentError } from '@ctrd/errdefs';
 import { MetadataStore } from '@ctrd/metadata';
 import { definePlugin, PluginType, type MetricFamily } from '@ctrd/plugin';
 import { Snapshotter } from '@ctrd/snapshots';
@@ -40,20 +40,21 @@ export const levelMetadataPlugin = definePlugin<LevelMetadataStore, LevelMetadat
     schema: {
       content_sharing_policy: {
         type: 'string',
-        doc: 'how blobs are shared between namespaces: "shared" stores each blob once for all of them',
+        doc: 'how blobs are shared between namespaces: "shared" lets a namespace take a blob another one stored by its digest; "isolated" makes it write the bytes (each blob is still stored once)',
         enum: ['shared', 'isolated'],
       },
     },
     defaults: { content_sharing_policy: 'shared' },
   },
   async init(ic) {
-    if (ic.config.content_sharing_policy !== 'shared') {
-      throw new NotImplementedError(`content sharing policy ${JSON.stringify(ic.config.content_sharing_policy)}`);
+    const policy = ic.config.content_sharing_policy;
+    if (policy !== 'shared' && policy !== 'isolated') {
+      throw new InvalidArgumentError(`content sharing policy ${JSON.stringify(policy)}: must be "shared" or "isolated"`);
     }
     const backing = ic.get(ContentStore);
     const path = join(ic.rootDir, 'meta.db');
     const db = await openMetadataDB(path);
-    const content = db.contentStore(backing);
+    const content = db.contentStore(backing, policy);
     for (const [name, backend] of ic.getByType(Snapshotter)) db.addSnapshotter(name, backend);
     ic.meta.exports.path = path;
     ic.meta.exports.policy = ic.config.content_sharing_policy;
