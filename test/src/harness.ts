@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD and CTRCTL are the built binaries. */
-export const CTRD = join(TOP, 'packages', 'daemon', 'dist', 'bin', 'ctrd.js');
+export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 
 /** RunResult is a finished command. */
@@ -151,4 +151,50 @@ export class TestDaemon {
     spawnSync('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** pidsMatching lists the processes whose command line (NUL separators read as spaces) passes `test`. */
+export function pidsMatching(test: (cmdline: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (test(readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' '))) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** shimServerPids lists the ctrd shim servers (`io.containerd.ctrd.v1`) serving the daemon at `address`. */
+export function shimServerPids(address: string): number[] {
+  return pidsMatching((c) => c.includes('shim-server') && c.includes(` -address ${address} `));
+}
+
+/** rssKiB reads a process's resident set size (VmRSS) in KiB; 0 when it is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** waitFor polls `cond` every 50 ms until it holds, failing with `what` after `ms` (default 15 s). */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * waitReady waits until `ctr version` answers on the daemon (up to `ms`, default 60 s): on a busy
+ * machine a daemon can accept connections well before its services answer.
+ */
+export async function waitReady(d: TestDaemon, ms = 60_000): Promise<void> {
+  await waitFor('ctrd to answer ctr version', () => d.ctr(['version']).code === 0, ms);
 }

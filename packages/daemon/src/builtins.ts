@@ -6,6 +6,7 @@ import { grpcServicesPlugins } from '@ctrd/grpc-services';
 import { grpcSnapshotsPlugins } from '@ctrd/grpc-snapshots';
 import { metadataLevelPlugins } from '@ctrd/metadata-level';
 import type { Registration } from '@ctrd/plugin';
+import { restartMonitorPlugins } from '@ctrd/restart-monitor';
 import { runtimeV2Plugins } from '@ctrd/runtime-v2';
 import { btrfsPlugins } from '@ctrd/snapshotter-btrfs';
 import { nativePlugins } from '@ctrd/snapshotter-native';
@@ -30,6 +31,7 @@ export function builtins(): Registration[] {
     ...eventsExchangePlugins,
     ...gcSchedulerPlugins,
     ...runtimeV2Plugins,
+    ...restartMonitorPlugins,
     // services
     // gRPC services
     ...grpcServicesPlugins,
