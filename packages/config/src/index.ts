@@ -9,3 +9,4 @@
 export * from './schema.js';
 export * from './load.js';
 export * from './render.js';
+export * from './timeouts.js';

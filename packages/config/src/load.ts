@@ -4,6 +4,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { InvalidArgumentError, NotFoundError } from '@ctrd/errdefs';
 import { uriOf, validateSection, type Registration } from '@ctrd/plugin';
 import { defaultConfig, TOP_SCHEMA, type DaemonConfig } from './schema.js';
+import { DEFAULT_TIMEOUTS, parseTimeouts } from './timeouts.js';
 
 /** ConfigOverrides are the daemon flags that win over the file. */
 export interface ConfigOverrides {
@@ -83,6 +84,10 @@ async function withImports(file: string, seen: Set<string>): Promise<{ raw: Tabl
 export function validateConfig(raw: Table, registrations: readonly Registration[], where = 'config'): LoadedConfig {
   const { plugins, ...top } = raw;
   const config = validateSection(TOP_SCHEMA, defaultConfig(), top, where) as DaemonConfig;
+  // A [timeouts] table sets only the keys it names; the others keep their defaults.
+  config.timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
+  parseTimeouts(config.timeouts);
+  checkProxyPlugins(config);
   const warnings: string[] = [];
   if (plugins !== undefined && !isTable(plugins)) throw new InvalidArgumentError(`${where}: [plugins] must be a table`);
   const byUri = new Map(registrations.map((r) => [uriOf(r), r]));
@@ -107,6 +112,15 @@ export function validateConfig(raw: Table, registrations: readonly Registration[
     if (!byUri.has(uri)) warnings.push(`plugin "${uri}" named in the config is not registered`);
   }
   return { config, warnings, files: [] };
+}
+
+/** checkProxyPlugins rejects a `[proxy_plugins.<name>]` table without a type or an address. */
+function checkProxyPlugins(config: DaemonConfig): void {
+  for (const [name, pp] of Object.entries(config.proxy_plugins)) {
+    if (!name) throw new InvalidArgumentError('[proxy_plugins] needs a non-empty plugin name');
+    if (!pp.type) throw new InvalidArgumentError(`[proxy_plugins.${name}] needs a type: "snapshot" or "content"`);
+    if (!pp.address) throw new InvalidArgumentError(`[proxy_plugins.${name}] needs an address`);
+  }
 }
 
 /** applyOverrides lays daemon flags over a config. */

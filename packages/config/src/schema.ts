@@ -1,4 +1,5 @@
 import type { ConfigSchema } from '@ctrd/plugin';
+import { DEFAULT_TIMEOUTS } from './timeouts.js';
 
 /** GrpcConfig is the `[grpc]` section. */
 export interface GrpcConfig {
@@ -32,10 +33,20 @@ export interface MetricsConfig {
   grpc_histogram: boolean;
 }
 
+/**
+ * ProxyPluginType is what `type` of a `[proxy_plugins.<name>]` table may say: the short names
+ * or the full plugin types, as containerd 1.6 accepts both.
+ */
+export type ProxyPluginType = 'snapshot' | 'content' | 'io.containerd.snapshotter.v1' | 'io.containerd.content.v1';
+
+/** PROXY_PLUGIN_TYPES lists every accepted {@link ProxyPluginType}. */
+export const PROXY_PLUGIN_TYPES: readonly ProxyPluginType[] = ['snapshot', 'content', 'io.containerd.snapshotter.v1', 'io.containerd.content.v1'];
+
 /** ProxyPluginConfig is one `[proxy_plugins.<name>]` table. */
 export interface ProxyPluginConfig {
-  type: 'snapshot' | 'content';
+  type: ProxyPluginType;
   address: string;
+  /** accepted as containerd 1.7 reads it; the host platform when absent. */
   platform?: string;
 }
 
@@ -92,12 +103,7 @@ export function defaultConfig(): DaemonConfig {
     debug: { address: '', uid: 0, gid: 0, level: 'info', format: 'text' },
     metrics: { address: '', grpc_histogram: false },
     cgroup: { path: '' },
-    timeouts: {
-      'io.containerd.timeout.shim.cleanup': '5s',
-      'io.containerd.timeout.shim.load': '5s',
-      'io.containerd.timeout.shim.shutdown': '3s',
-      'io.containerd.timeout.task.state': '2s',
-    },
+    timeouts: { ...DEFAULT_TIMEOUTS },
     proxy_plugins: {},
     plugins: {},
   };
@@ -162,13 +168,23 @@ export const TOP_SCHEMA: ConfigSchema = {
     doc: 'The daemon\'s own cgroup.',
     fields: { path: { type: 'string', doc: 'cgroup path to move the daemon into; empty leaves it where it started.' } },
   },
-  timeouts: { type: 'map', doc: 'Named timeouts as Go durations, as containerd reads them.' },
+  timeouts: {
+    type: 'map',
+    doc: 'Named timeouts as Go durations, laid over the defaults key by key as containerd reads them: '
+      + 'bolt.open (opening the metadata database, 0s = wait forever), shim.load (reconnecting to a shim at start-up), '
+      + 'shim.cleanup (`<shim> delete` of a gone shim), shim.shutdown (the Shutdown call to a shim), '
+      + 'task.state (the State call per task), each prefixed "io.containerd.timeout.".',
+  },
   proxy_plugins: {
     type: 'tables',
     doc: 'Out-of-process plugins served over containerd\'s gRPC API on a unix socket.',
     fields: {
-      type: { type: 'string', doc: 'Plugin kind: "snapshot" or "content".', enum: ['snapshot', 'content'] },
-      address: { type: 'string', doc: 'Unix socket of the plugin\'s gRPC server.' },
+      type: {
+        type: 'string',
+        doc: 'Plugin kind: "snapshot" (registers io.containerd.snapshotter.v1.<name>) or "content" (io.containerd.content.v1.<name>); the full type names are accepted too.',
+        enum: PROXY_PLUGIN_TYPES,
+      },
+      address: { type: 'string', doc: 'Unix socket of the plugin\'s gRPC server (containerd\'s Snapshots or Content service); dialled on first use.' },
       platform: { type: 'string', doc: 'Platform the plugin serves, e.g. "linux/amd64"; the host\'s when empty.' },
     },
   },
