@@ -4,8 +4,8 @@
 // already carries the decorator metadata tsyringe needs (esbuild emits none of its own).
 // Commands loaded on demand stay separate chunks (`splitting`). Native addons stay external.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { existsSync, readdirSync as listDir, rmSync, statSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +17,7 @@ const targets = [
 for (const t of targets) {
   const entry = join(top, t.entry);
   if (!existsSync(entry)) continue;
-  await build({
+  const result = await build({
     entryPoints: [entry],
     bundle: true,
     splitting: true,
@@ -27,18 +27,30 @@ for (const t of targets) {
     outdir: join(top, t.outdir),
     entryNames: '[name]',
     chunkNames: 'chunks/[name]-[hash]',
-    external: ['koffi', 'classic-level', 'level', 'memory-level'],
+    // proto-loader (and protobufjs under it) is only required by grpc-js's channelz and ORCA
+    // code paths; left external, it is resolved from node_modules if ever used.
+    external: ['koffi', 'classic-level', 'level', 'memory-level', '@grpc/proto-loader'],
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import { createRequire as __ctrdCreateRequire } from 'node:module'; const require = __ctrdCreateRequire(import.meta.url);" },
     logLevel: 'warning',
     legalComments: 'none',
+    metafile: true,
   });
+  // Chunk names carry a content hash, so every build leaves the previous ones behind. Those
+  // older than an hour go; younger ones may still be imported lazily by a running process.
+  const chunks = join(top, t.outdir, 'chunks');
+  const current = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(f)));
+  for (const name of existsSync(chunks) ? listDir(chunks) : []) {
+    const p = join(chunks, name);
+    if (!current.has(p) && Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { force: true });
+  }
 }
 
 // npm links each package's `bin` at install time, before the build has produced it, so the
 // files never got their execute bit: set it now on every workspace binary.
 import { chmodSync, readdirSync, readFileSync } from 'node:fs';
-for (const group of ['packages', 'plugins']) {
+for (const group of ['packages', 'plugins', 'examples']) {
+  if (!existsSync(join(top, group))) continue;
   for (const name of readdirSync(join(top, group))) {
     const pj = join(top, group, name, 'package.json');
     if (!existsSync(pj)) continue;

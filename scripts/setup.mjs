@@ -101,8 +101,8 @@ function build() {
 function linkWorkspaceBins() {
   const binDir = join(top, 'node_modules', '.bin');
   mkdirSync(binDir, { recursive: true });
-  for (const group of ['packages', 'plugins']) {
-    for (const name of readdirSync(join(top, group))) {
+  for (const group of ['packages', 'plugins', 'examples']) {
+    for (const name of existsSync(join(top, group)) ? readdirSync(join(top, group)) : []) {
       const pj = join(top, group, name, 'package.json');
       if (!existsSync(pj)) continue;
       const pkg = JSON.parse(readFileSync(pj, 'utf8'));
