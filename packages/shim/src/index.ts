@@ -5,7 +5,9 @@
  * The `containerd-shim-ctrd-v1` launcher is a POSIX sh script: `start` returns the address of
  * the namespace's shim server (one Node process per containerd address and namespace, serving
  * every task of it), starting the server only when none runs; `delete` cleans up after a dead
- * shim. The server implements `containerd.task.v2.Task` ({@link TaskService}), reaps every child
+ * shim. ctrd itself skips the launcher when the server runs (`@ctrd/shim/address` names its
+ * files); a server that is exiting refuses Create, so the caller then goes through the launcher.
+ * A server that exits cleanly removes all its files from the run directory. The server implements `containerd.task.v2.Task` ({@link TaskService}), reaps every child
  * as a subreaper ({@link Reaper}) and forwards task events to containerd ({@link Publisher}).
  *
  * @packageDocumentation

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,25 @@ describe('launcher', () => {
       ['', ''],
       'a claim per id handed out',
     );
+  });
+
+  it('takes the lock again when an exiting server removed the lock file it waited on', async (t) => {
+    if ((await run('sh', ['-c', 'command -v python3 && command -v flock']).catch(() => undefined)) === undefined) return t.skip('python3 or flock missing');
+    const fake = join(dir, 'fake-node');
+    writeFileSync(fake, FAKE_NODE);
+    chmodSync(fake, 0o755);
+    const runDir = join(dir, 'run-relock');
+    const env = { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: runDir, FAKE_LOG: join(dir, 'log-relock') };
+    const paths = shimServerPaths('/y.sock', 'n', runDir);
+    mkdirSync(runDir, { recursive: true });
+    // Plays a server on its way out: holds the lock, removes the lock file, then lets go.
+    const holder = run('sh', ['-c', `exec 9>>"$0"; flock 9; touch "$0.held"; sleep 0.5; rm -f "$0"`, paths.lock]);
+    while (!existsSync(`${paths.lock}.held`)) await new Promise((r) => setTimeout(r, 10));
+    const started = await run(launcher, ['-namespace', 'n', '-address', '/y.sock', '-publish-binary', '/bin/true', '-id', 'r1', 'start'], { env });
+    await holder;
+    assert.equal(started.stdout.trim(), paths.address);
+    assert.ok(existsSync(paths.lock), 'the launcher locked a lock file that is still at its path');
+    pids.push(Number(readFileSync(paths.pid, 'utf8')));
   });
 
   it('rejects a start without namespace and unknown actions', async () => {

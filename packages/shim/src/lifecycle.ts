@@ -1,5 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
-import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, statSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TtrpcServer } from '@ctrd/ttrpc';
 import type { ShimServerPaths } from './address.js';
@@ -17,6 +17,8 @@ export interface ShimLifecycleOptions {
   claimTtlMs?: number;
   /** How often an idle server checks whether it may exit (default 60 s). */
   idleCheckMs?: number;
+  /** How long a server without tasks lingers before it may exit (default 0). */
+  lingerMs?: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export class ShimLifecycle {
   taskCount: () => number = () => 0;
   private exiting = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lastBusy = Date.now();
 
   constructor(private readonly opts: ShimLifecycleOptions) {}
 
@@ -45,29 +48,54 @@ export class ShimLifecycle {
     this.idleTimer.unref();
   }
 
+  /**
+   * accepting reports whether the server still takes new tasks: false once it has decided to
+   * exit. A Create arriving then must fail (with UnavailableError) so its sender starts a new
+   * server through the launcher.
+   */
+  get accepting(): boolean {
+    return !this.exiting;
+  }
+
   /** claimed drops the claim `start` made for `id`, now that Create arrived. */
   claimed(id: string): void {
+    this.lastBusy = Date.now();
     void rm(join(this.opts.paths.pending, id), { force: true });
   }
 
-  private async freshClaims(): Promise<boolean> {
+  /** idle notes that the last task went, and schedules an exit once the server has lingered. */
+  idle(): void {
+    this.lastBusy = Date.now();
+    // A few ms past the linger: timers may fire a little early.
+    setTimeout(() => void this.exitIfIdle(), (this.opts.lingerMs ?? 0) + 5).unref();
+  }
+
+  // Synchronous on purpose: the decision to exit and refusing new tasks happen in one tick, so
+  // no Create can arrive in between.
+  private freshClaims(): boolean {
     const ttl = this.opts.claimTtlMs ?? 30_000;
     let names: string[];
     try {
-      names = await readdir(this.opts.paths.pending);
+      names = readdirSync(this.opts.paths.pending);
     } catch {
       return false;
     }
     for (const n of names) {
-      const st = await stat(join(this.opts.paths.pending, n)).catch(() => undefined);
+      const st = statSync(join(this.opts.paths.pending, n), { throwIfNoEntry: false });
       if (st !== undefined && Date.now() - st.mtimeMs < ttl) return true;
     }
     return false;
   }
 
-  /** exitIfIdle exits the process when no task and no fresh claim is left; otherwise does nothing. */
-  async exitIfIdle(): Promise<void> {
+  /**
+   * exitIfIdle exits the process when no task and no fresh claim is left and the server has
+   * lingered long enough; otherwise does nothing. A clean exit removes every file the server
+   * and the launcher made for it, the lock file last (the launcher re-takes a lock on a file
+   * that was replaced meanwhile).
+   */
+  async exitIfIdle(opts: { force?: boolean } = {}): Promise<void> {
     if (this.exiting || this.taskCount() > 0) return;
+    if (!opts.force && Date.now() - this.lastBusy < (this.opts.lingerMs ?? 0)) return;
     const fd = openSync(this.opts.paths.lock, 'a');
     try {
       const deadline = Date.now() + 5000;
@@ -75,7 +103,8 @@ export class ShimLifecycle {
         if (Date.now() > deadline) return;
         await new Promise((r) => setTimeout(r, 20));
       }
-      if (this.taskCount() > 0 || (await this.freshClaims())) return;
+      const lingering = !opts.force && Date.now() - this.lastBusy < (this.opts.lingerMs ?? 0);
+      if (lingering || this.taskCount() > 0 || this.freshClaims()) return;
       this.exiting = true;
       await rm(this.opts.paths.pid, { force: true });
       await this.opts.server.close({ timeoutMs: 1000 });
@@ -83,6 +112,8 @@ export class ShimLifecycle {
       await rm(this.opts.paths.pending, { recursive: true, force: true });
       await this.opts.publisher.close();
       this.opts.log('no tasks left, exiting');
+      await rm(this.opts.paths.log, { force: true });
+      await rm(this.opts.paths.lock, { force: true });
     } finally {
       closeSync(fd);
     }

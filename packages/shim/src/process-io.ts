@@ -23,8 +23,9 @@ type Stdio = number | 'ignore';
 
 /**
  * ProcessIO wires a process's stdio. Without a terminal the fds go straight to runc and on to
- * the container (fifos are opened read-write so opening never blocks and the container never
- * sees EPIPE); only stdin passes through a pipe the shim holds, so CloseIO can end it. With a
+ * the container (output fifos are opened read-write so opening never blocks and the container
+ * never sees EPIPE); only stdin passes through a pipe the shim holds, so CloseIO or the client
+ * closing the fifo can end it. With a
  * terminal, runc hands the pty master over the console socket and the shim copies between it
  * and the fifos.
  */
@@ -177,9 +178,13 @@ export class ProcessIO {
   }
 }
 
-/** fifoReader opens a fifo read-write (never blocks, never reads EOF early) as a stream. */
+/**
+ * fifoReader opens a stdin fifo read-only as a stream that ends when the client closes its
+ * write end, which is how a client such as `ctr` signals end of input. Opening never blocks;
+ * Linux reports no hang-up on a fifo whose writer has not come yet, so there is no early EOF.
+ */
 function fifoReader(path: string): net.Socket {
-  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const s = new net.Socket({ fd, readable: true, writable: false });
   s.on('error', () => {});
   return s;

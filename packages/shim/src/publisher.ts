@@ -1,7 +1,7 @@
-import { packAny, toTimestamp } from '@ctrd/api';
-import { EventsDefinition } from '@ctrd/api/gen/containerd/services/ttrpc/events/v1/events.js';
+import { EventsDefinition } from './gen/containerd/services/ttrpc/events/v1/events.js';
 import { TtrpcClient, createClient } from '@ctrd/ttrpc';
 import type { MessageFns } from '@ctrd/ttrpc';
+import { packAny, toTimestamp } from './wire.js';
 
 /** EventSink receives the shim's task events; {@link Publisher} forwards them to containerd. */
 export interface EventSink {

@@ -1,7 +1,7 @@
 import type { Mount } from '@ctrd/api/gen/containerd/types/mount.js';
 import { UnknownError } from '@ctrd/errdefs';
+import { mountAll } from '@ctrd/mount';
 import { libc } from './libc.js';
-import type { Reaper } from './reaper.js';
 
 /** mountArgs builds the `mount(8)` command line for one containerd Mount onto `target`. */
 export function mountArgs(m: Mount, target: string): string[] {
@@ -14,20 +14,15 @@ export function mountArgs(m: Mount, target: string): string[] {
 }
 
 /**
- * mountRootfs mounts CreateTaskRequest.rootfs onto the bundle's `rootfs` in order, undoing what
- * it mounted when one fails. A read-only bind needs a remount, which mount(8) does for us.
+ * mountRootfs mounts CreateTaskRequest.rootfs onto the bundle's `rootfs` in order with mount(2)
+ * (no mount(8) process per task), undoing what it mounted when one fails.
  */
-export async function mountRootfs(reaper: Reaper, mounts: readonly Mount[], target: string): Promise<void> {
-  let done = 0;
+export async function mountRootfs(mounts: readonly Mount[], target: string): Promise<void> {
   try {
-    for (const m of mounts) {
-      const r = await reaper.run('mount', mountArgs(m, target));
-      if (r.code !== 0) throw new UnknownError(`failed to mount rootfs component ${m.source}: ${r.stderr.trim()}`);
-      done++;
-    }
+    await mountAll(mounts, target);
   } catch (err) {
-    for (let i = 0; i < done; i++) libc().unmount(target);
-    throw err;
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new UnknownError(`failed to mount rootfs component: ${detail}`, { cause: err });
   }
 }
 

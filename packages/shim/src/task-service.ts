@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GO_ZERO_TIMESTAMP, TypeUrls, packAny, toTimestamp } from '@ctrd/api';
 import * as ev from '@ctrd/api/gen/containerd/events/task.js';
 import { Metrics as V1Metrics } from '@ctrd/api/gen/containerd/cgroups/v1/metrics.js';
 import { Metrics as V2Metrics } from '@ctrd/api/gen/containerd/cgroups/v2/metrics.js';
 import { CheckpointOptions, Options, ProcessDetails } from '@ctrd/api/gen/containerd/runtime/v2/runc/options/oci.js';
-import type * as api from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
-import type { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import type * as api from './gen/containerd/runtime/v2/task/shim.js';
+import type { TaskDefinition } from './gen/containerd/runtime/v2/task/shim.js';
 import { Status } from '@ctrd/api/gen/containerd/types/task/task.js';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@ctrd/errdefs';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@ctrd/errdefs';
 import type { MessageFns, ServiceImplementation } from '@ctrd/ttrpc';
 import { cgroupOf, type CgroupLocation } from './cgroup-paths.js';
 import { cgroupV1Stats } from './cgroup-v1-stats.js';
@@ -21,6 +20,7 @@ import type { Reaper } from './reaper.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
 import { Runc } from './runc.js';
 import type { EventSink } from './publisher.js';
+import { GO_ZERO_TIMESTAMP, WIRE_TYPE_URLS as TypeUrls, packAny, toTimestamp } from './wire.js';
 
 /** TaskServiceOptions configures a {@link TaskService}. */
 /** DEFAULT_RUNC_ROOT is where our shim keeps runc's state, per namespace; containerd's shim uses /run/containerd/runc. */
@@ -38,6 +38,8 @@ export interface TaskServiceOptions {
   onIdle?: () => void;
   /** Called when Create takes over an id `start` handed out. */
   onCreate?: (id: string) => void;
+  /** False once the server is exiting: Create then fails with UnavailableError. */
+  accepting?: () => boolean;
 }
 
 /** BUNDLE_STATE_FILE is the file in the bundle that tells the `delete` subcommand how runc was run. */
@@ -103,6 +105,7 @@ export class TaskService implements Impl {
   async create(req: api.CreateTaskRequest): Promise<api.CreateTaskResponse> {
     if (req.id === '') throw new InvalidArgumentError('task id must not be empty');
     if (this.tasks.has(req.id)) throw new AlreadyExistsError(`task ${req.id}`);
+    if (this.opts.accepting?.() === false) throw new UnavailableError('shim server is shutting down');
     this.opts.onCreate?.(req.id);
     const options = req.options?.typeUrl === TypeUrls.RuncOptions ? Options.decode(req.options.value) : Options.fromPartial({});
     const root = join(options.root || this.opts.runcRoot || DEFAULT_RUNC_ROOT, this.opts.namespace);
@@ -119,7 +122,7 @@ export class TaskService implements Impl {
       if (req.rootfs.length > 0) {
         const target = join(req.bundle, 'rootfs');
         await mkdir(target, { recursive: true });
-        await mountRootfs(this.opts.reaper, req.rootfs, target);
+        await mountRootfs(req.rootfs, target);
         task.rootfsMounted = true;
       }
       init.io = await ProcessIO.open(this.ioConfig(init), this.opts.reaper);

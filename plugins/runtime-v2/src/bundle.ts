@@ -98,11 +98,19 @@ export class Bundle {
       work = undefined;
     }
     const rootfs = this.file(BUNDLE_FILES.rootfs);
-    await unmountAll(rootfs);
+    // Shims unmount the rootfs themselves, so first try removing it: only a mount point left
+    // behind (EBUSY) needs the unmount pass.
     try {
       await rmdir(rootfs);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EBUSY' && code !== 'ENOTEMPTY') throw err;
+      if (code !== 'ENOENT') {
+        await unmountAll(rootfs);
+        await rmdir(rootfs).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+      }
     }
     await atomicDelete(this.path);
     await atomicDelete(work ?? this.workPath);

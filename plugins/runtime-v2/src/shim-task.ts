@@ -35,6 +35,9 @@ export class ShimTask implements Task {
   /** the typed shim API, calls carrying this task's namespace. */
   readonly shim: ServiceClient<typeof TaskDefinition>;
   private readonly stateTimeoutMs: number;
+  private initPid = 0;
+  /** exec ids this task added and has not deleted: known without asking the shim. */
+  private readonly execs = new Set<string>();
 
   constructor(opts: ShimTaskOptions) {
     this.bundleDir = opts.bundle;
@@ -57,7 +60,14 @@ export class ShimTask implements Task {
     return { shimPid: r.shimPid, taskPid: r.taskPid };
   }
 
+  /** created records the init pid Create returned, so {@link ShimTask.pid} need not ask again. */
+  created(pid: number): void {
+    this.initPid = pid;
+  }
+
   async pid(): Promise<number> {
+    // A restored task gets its pid at Start (Create answers 0): ask the shim then.
+    if (this.initPid > 0) return this.initPid;
     return (await this.connect()).taskPid;
   }
 
@@ -114,11 +124,13 @@ export class ShimTask implements Task {
       stderr: opts.io.stderr,
       spec: wireAny(opts.spec),
     });
+    this.execs.add(execId);
     return new ShimExecProcess(this, execId);
   }
 
   async process(execId: string): Promise<Process> {
     const p = new ShimExecProcess(this, execId);
+    if (this.execs.has(execId)) return p;
     // The shim is the one that knows its processes: ask it, so an unknown exec is NotFound now.
     await p.state();
     return p;
@@ -144,6 +156,11 @@ export class ShimTask implements Task {
     } catch {
       // An exiting shim often closes the connection before answering; either way it is going.
     }
+  }
+
+  /** forgetExec drops a deleted exec id from the ones known without asking the shim. */
+  forgetExec(execId: string): void {
+    this.execs.delete(execId);
   }
 
   /** stateTimeout is the deadline used for State calls. */
@@ -185,6 +202,7 @@ export class ShimExecProcess implements Process {
 
   async delete(): Promise<Exit> {
     const r = await this.task.shim.delete({ id: this.task.id, execId: this.id });
+    this.task.forgetExec(this.id);
     return toExit(r.pid, r.exitStatus, r.exitedAt);
   }
 }

@@ -1,11 +1,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SpecTypeUrls, TypeUrls, unpackAnyAs } from '@ctrd/api';
 import { EventsDefinition } from '@ctrd/api/gen/containerd/services/ttrpc/events/v1/events.js';
-import { isNotFound } from '@ctrd/errdefs';
+import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { isNotFound, UnavailableError } from '@ctrd/errdefs';
+import { shimServerPaths } from '@ctrd/shim/address';
 import type { EventPayload, Publisher } from '@ctrd/events';
 import type { Task } from '@ctrd/runtime';
 import { registerService, TtrpcServer } from '@ctrd/ttrpc';
@@ -256,4 +258,55 @@ test("the same lifecycle on ctrd's own shim (io.containerd.ctrd.v1)", { timeout:
   assert.equal((await waiting).status, 4);
   assert.equal((await m.delete(NS, 'own')).status, 4);
   assert.equal(existsSync(task.bundle), false);
+});
+
+test("a create meeting ctrd's shim server on its way out goes through the launcher", { timeout: 60_000 }, async (t) => {
+  let binary: string;
+  try {
+    binary = resolveShimBinary('io.containerd.ctrd.v1', { extraDirs: defaultShimDirs() });
+  } catch {
+    return t.skip('containerd-shim-ctrd-v1 is not built (packages/shim/bin has no launcher)');
+  }
+  const reason = containerSkipReason(binary);
+  if (reason) return t.skip(reason);
+  const r = await rig(t);
+  const saved = { run: process.env.CTRD_SHIM_RUN_DIR, idle: process.env.CTRD_SHIM_IDLE_EXIT_MS };
+  process.env.CTRD_SHIM_RUN_DIR = join(r.fx.dir, 'shim-run');
+  process.env.CTRD_SHIM_IDLE_EXIT_MS = '0';
+  t.after(() => {
+    for (const [k, v] of [['CTRD_SHIM_RUN_DIR', saved.run], ['CTRD_SHIM_IDLE_EXIT_MS', saved.idle]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  const address = join(r.fx.dir, 'ctrd.sock');
+  const paths = shimServerPaths(address, NS);
+  mkdirSync(dirname(paths.pid), { recursive: true });
+  // A stand-in for a server that has just decided to exit: it answers Connect, refuses Create
+  // the way the real one does, and goes away.
+  const dying = new TtrpcServer();
+  let refused = 0;
+  registerService(dying, TaskDefinition, {
+    async connect() {
+      return { shimPid: process.pid, taskPid: 0, version: '' };
+    },
+    async create() {
+      refused++;
+      rmSync(paths.pid, { force: true });
+      void dying.close({ timeoutMs: 100 });
+      throw new UnavailableError('shim server is shutting down');
+    },
+  } as never);
+  await dying.listen(paths.socket);
+  writeFileSync(paths.pid, String(process.pid));
+  const m = new TaskManager({ stateDir: r.fx.stateDir, rootDir: r.fx.rootDir, address, ttrpcAddress: r.ttrpc });
+  t.after(() => m.close());
+  const task = await m.create(NS, 'fallback', { ...createOpts(r, ['/bin/sh', '-c', 'exit 6']), runtime: 'io.containerd.ctrd.v1' });
+  assert.equal(refused, 1, 'the running server was tried first');
+  const served = Number(readFileSync(paths.pid, 'utf8'));
+  assert.notEqual(served, process.pid, 'a new server took the task');
+  const waiting = task.wait();
+  await task.start();
+  assert.equal((await waiting).status, 6);
+  assert.equal((await m.delete(NS, 'fallback')).status, 6);
 });

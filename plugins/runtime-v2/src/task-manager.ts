@@ -15,6 +15,8 @@ import { shimDelete, shimStart, socketPath, type ShimCommand } from './shim-comm
 import { openShimLog, type ShimLog } from './shim-log.js';
 import { defaultShimDirs, resolveShimBinary } from './shim-binary-path.js';
 import { ShimTask } from './shim-task.js';
+import { isOwnShim, runningShimServer } from './own-shim.js';
+import { fault } from '@ctrd/fault';
 
 /** RuntimeEntry configures one runtime name: its shim binary and default options. */
 export interface RuntimeEntry {
@@ -60,6 +62,8 @@ interface ShimConnection {
   address: string;
   client: TtrpcClient;
   tasks: Set<Entry>;
+  /** the shim's pid, once asked. */
+  shimPid?: number;
 }
 
 interface Entry {
@@ -109,42 +113,28 @@ export class TaskManager implements PlatformRuntime {
     this.reserved.add(k);
     try {
       const binary = this.resolveBinary(opts.runtime);
+      const own = isOwnShim(binary);
       const bundle = await Bundle.create(this.opts.stateDir, this.opts.rootDir, namespace, id, opts.spec);
       let log: ShimLog | undefined;
       try {
-        log = await this.openLog(bundle);
+        // ctrd's own shim logs to its server's file and never opens the bundle's log fifo.
+        if (!own) log = await this.openLog(bundle);
         const options = opts.taskOptions ?? opts.runtimeOptions ?? this.opts.runtimes?.[opts.runtime]?.options;
         const wire = wireAny(options);
-        const address = await shimStart(this.command(binary, bundle), wire ? AnyMessage.encode(wire).finish() : undefined);
-        await bundle.writeFile(BUNDLE_FILES.address, address);
-        await bundle.writeFile(BUNDLE_FILES.shimBinaryPath, binary);
-        const conn = await this.connect(address);
-        const task = new ShimTask({ bundle, runtime: opts.runtime, binary, client: conn.client });
-        const entry: Entry = { task, conn, log };
-        conn.tasks.add(entry);
+        const launch = (): Promise<string> =>
+          shimStart(this.command(binary, bundle), wire ? AnyMessage.encode(wire).finish() : undefined);
+        const running = own ? runningShimServer(this.opts.address, namespace) : undefined;
+        let entry: Entry;
         try {
-          const { shimPid } = await task.connect(this.opts.loadTimeoutMs ?? 5000);
-          await this.adjustOom(shimPid);
-          await task.shim.create({
-            id,
-            bundle: bundle.path,
-            rootfs: opts.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target ?? '', options: [...m.options] })),
-            terminal: opts.io.terminal,
-            stdin: opts.io.stdin,
-            stdout: opts.io.stdout,
-            stderr: opts.io.stderr,
-            checkpoint: opts.checkpoint ?? '',
-            parentCheckpoint: '',
-            options: wire,
-          });
+          entry = await this.createIn(running ?? (await launch()), { bundle, binary, log, opts, wire });
         } catch (err) {
-          this.detach(entry);
-          await task.shim.delete({ id, execId: '' }, { timeoutMs: this.opts.cleanupTimeoutMs ?? 5000 }).catch(() => {});
-          await task.shutdown(this.opts.shutdownTimeoutMs);
-          throw err;
+          if (running === undefined || !isUnavailable(err)) throw err;
+          // The running server was on its way out: start one through the launcher.
+          entry = await this.createIn(await launch(), { bundle, binary, log, opts, wire });
         }
         this.entries.set(k, entry);
-        return task;
+        fault('runtime.task.create');
+        return entry.task;
       } catch (err) {
         log?.close();
         await bundle.delete().catch((e: unknown) => this.log.warn({ err: e, id }, 'remove bundle after failed create'));
@@ -153,6 +143,50 @@ export class TaskManager implements PlatformRuntime {
     } finally {
       this.reserved.delete(k);
     }
+  }
+
+  /** createIn creates the task in the shim at `address`; on failure it leaves the shim as it found it. */
+  private async createIn(
+    address: string,
+    c: { bundle: Bundle; binary: string; log: ShimLog | undefined; opts: CreateOpts; wire: AnyMessage | undefined },
+  ): Promise<Entry> {
+    const { bundle, binary, opts } = c;
+    const [conn] = await Promise.all([
+      this.connect(address),
+      bundle.writeFile(BUNDLE_FILES.address, address),
+      bundle.writeFile(BUNDLE_FILES.shimBinaryPath, binary),
+    ]);
+    const task = new ShimTask({ bundle, runtime: opts.runtime, binary, client: conn.client });
+    const entry: Entry = { task, conn, log: c.log };
+    conn.tasks.add(entry);
+    try {
+      if (conn.shimPid === undefined) {
+        // A shim serving several tasks is the same process for all of them: ask and adjust once.
+        const { shimPid } = await task.connect(this.opts.loadTimeoutMs ?? 5000);
+        conn.shimPid = shimPid;
+        await this.adjustOom(shimPid);
+      }
+      const r = await task.shim.create({
+        id: bundle.id,
+        bundle: bundle.path,
+        rootfs: opts.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target ?? '', options: [...m.options] })),
+        terminal: opts.io.terminal,
+        stdin: opts.io.stdin,
+        stdout: opts.io.stdout,
+        stderr: opts.io.stderr,
+        checkpoint: opts.checkpoint ?? '',
+        parentCheckpoint: '',
+        options: c.wire,
+      });
+      task.created(r.pid);
+    } catch (err) {
+      this.detach(entry);
+      await task.shim.delete({ id: bundle.id, execId: '' }, { timeoutMs: this.opts.cleanupTimeoutMs ?? 5000 }).catch(() => {});
+      await task.shutdown(this.opts.shutdownTimeoutMs);
+      this.release(conn);
+      throw err;
+    }
+    return entry;
   }
 
   async get(namespace: string, id: string): Promise<Task> {
@@ -186,6 +220,7 @@ export class TaskManager implements PlatformRuntime {
     await entry.task.shutdown(this.opts.shutdownTimeoutMs);
     this.release(entry.conn);
     entry.log?.close();
+    fault('runtime.task.delete');
     await entry.task.bundleDir.delete().catch((err: unknown) => this.log.error({ err, id }, 'failed to delete bundle'));
     if (shimErr !== undefined) throw shimErr;
     return exit!;

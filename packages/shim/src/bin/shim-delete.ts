@@ -6,13 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toTimestamp } from '@ctrd/api';
-import { DeleteResponse } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { DeleteResponse } from '../gen/containerd/runtime/v2/task/shim.js';
 import { parseShimArgs } from '../args.js';
 import { Reaper } from '../reaper.js';
 import { unmountAll } from '../rootfs.js';
 import { RuncCommands } from '../runc.js';
 import { BUNDLE_STATE_FILE, DEFAULT_RUNC_ROOT } from '../task-service.js';
+import { toTimestamp } from '../wire.js';
 
 const args = parseShimArgs(process.argv.slice(2));
 const bundle = args.bundle || process.cwd();

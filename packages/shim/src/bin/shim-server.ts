@@ -4,7 +4,7 @@
  * `containerd-shim-ctrd-v1` launcher, serving `containerd.task.v2.Task` for all of that
  * namespace's tasks on the socket the launcher named.
  */
-import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
+import { TaskDefinition } from '../gen/containerd/runtime/v2/task/shim.js';
 import { registerService, TtrpcServer } from '@ctrd/ttrpc';
 import { parseShimArgs } from '../args.js';
 import { shimServerPaths } from '../address.js';
@@ -25,23 +25,23 @@ const reaper = new Reaper();
 reaper.start();
 const publisher = new Publisher(process.env.TTRPC_ADDRESS ?? '', args.namespace, (err) => log(`publish: ${err.message}`));
 const server = new TtrpcServer({ onError: (err) => log(`ttrpc: ${err.message}`) });
-const lifecycle = new ShimLifecycle({ paths, socket, server, publisher, log });
+// A server with no task left lingers for a while before exiting, so a `run --rm` right after
+// another finds it still running instead of booting Node again (CTRD_SHIM_IDLE_EXIT_MS, 0 = at once).
+const lingerEnv = Number(process.env.CTRD_SHIM_IDLE_EXIT_MS ?? 30_000);
+const lingerMs = Number.isFinite(lingerEnv) && lingerEnv >= 0 ? lingerEnv : 30_000;
+const lifecycle = new ShimLifecycle({ paths, socket, server, publisher, log, lingerMs });
 const service = new TaskService({
   namespace: args.namespace,
   reaper,
   events: publisher,
   runcBinary: process.env.CTRD_SHIM_RUNC || undefined,
-  // A server with no task left lingers for a while before exiting, so a `run --rm` right after
-  // another finds it still running instead of booting Node again (CTRD_SHIM_IDLE_EXIT_MS, 0 = at once).
-  onIdle: () => {
-    const ms = Number(process.env.CTRD_SHIM_IDLE_EXIT_MS ?? 30_000);
-    setTimeout(() => void lifecycle.exitIfIdle(), Number.isFinite(ms) && ms >= 0 ? ms : 30_000).unref();
-  },
+  onIdle: () => lifecycle.idle(),
   onCreate: (id) => lifecycle.claimed(id),
+  accepting: () => lifecycle.accepting,
 });
 lifecycle.taskCount = () => service.taskCount;
 registerService(server, TaskDefinition, service);
-process.on('SIGTERM', () => void lifecycle.exitIfIdle());
+process.on('SIGTERM', () => void lifecycle.exitIfIdle({ force: true }));
 process.on('SIGPIPE', () => {});
 await lifecycle.serve();
 log(`serving namespace ${args.namespace} on ${socket} (pid ${process.pid})`);
