@@ -9,22 +9,34 @@ export interface EventSink {
   publish<T>(topic: string, typeUrl: string, codec: MessageFns<T>, event: T): void;
 }
 
-const RETRIES = 5;
+/** PublisherOptions bound how long an undelivered event is retried. */
+export interface PublisherOptions {
+  /** how long one event is retried before it is dropped; 5 minutes unless given. */
+  giveUpMs?: number;
+  /** the longest pause between two tries; 1 s unless given. */
+  maxBackoffMs?: number;
+}
 
 /**
  * Publisher forwards events over ttrpc `containerd.services.events.ttrpc.v1.Events/Forward`
  * to containerd's ttrpc address, one at a time so the order containerd sees is the order of
- * `publish` calls. It dials lazily and redials after a failure; an event that cannot be
- * delivered after a few tries is reported to `onError` and dropped.
+ * `publish` calls. It dials lazily and redials after a failure. An event that cannot be
+ * delivered is retried (and holds back the ones behind it) until the daemon is back or
+ * `giveUpMs` has passed: a task that exits while the daemon restarts is reported once the daemon
+ * listens again, exactly once, because nothing else reports a live shim's exits. Closing stops
+ * the retrying; what is left is reported to `onError` and dropped.
  */
 export class Publisher implements EventSink {
   private client: TtrpcClient | undefined;
   private queue: Promise<void> = Promise.resolve();
+  private closing = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly ttrpcAddress: string,
     private readonly namespace: string,
     private readonly onError: (err: Error) => void = () => {},
+    private readonly opts: PublisherOptions = {},
   ) {}
 
   publish<T>(topic: string, typeUrl: string, codec: MessageFns<T>, event: T): void {
@@ -42,8 +54,10 @@ export class Publisher implements EventSink {
     return this.queue;
   }
 
-  /** close flushes, then hangs up. */
+  /** close gives up on events that cannot be delivered now, flushes, then hangs up. */
   async close(): Promise<void> {
+    this.closing = true;
+    this.wake?.();
     await this.flush();
     this.client?.close();
     this.client = undefined;
@@ -51,6 +65,7 @@ export class Publisher implements EventSink {
 
   private async forward(envelope: Parameters<ReturnType<typeof this.events>['forward']>[0]['envelope']): Promise<void> {
     if (this.ttrpcAddress === '') return;
+    const giveUpAt = Date.now() + (this.opts.giveUpMs ?? 300_000);
     for (let attempt = 0; ; attempt++) {
       try {
         const client = await this.connect();
@@ -59,11 +74,19 @@ export class Publisher implements EventSink {
       } catch (err) {
         this.client?.close();
         this.client = undefined;
-        if (attempt + 1 >= RETRIES) {
+        if (this.closing || Date.now() >= giveUpAt) {
           this.onError(err instanceof Error ? err : new Error(String(err)));
           return;
         }
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const pause = Math.min(50 * 2 ** Math.min(attempt, 10), this.opts.maxBackoffMs ?? 1000);
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, pause);
+          this.wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        this.wake = undefined;
       }
     }
   }
