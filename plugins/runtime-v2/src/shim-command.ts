@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { closeOnExec } from './cloexec.js';
 import { DeleteResponse } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
 import { DeadlineExceededError, UnknownError } from '@ctrd/errdefs';
 
@@ -27,6 +28,7 @@ interface Output {
 
 function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined): Promise<Output> {
   const argv = ['-namespace', cmd.namespace, '-address', cmd.address, '-publish-binary', cmd.publishBinary, ...args];
+  closeOnExec();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.binary, argv, {
       cwd: cmd.bundle,
