@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { TestDaemon, missingTool, run } from './harness.js';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalStore } from '@ctrd/content-local';
+import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
+import { TestDaemon, missingTool, notRoot, run } from './harness.js';
+
+const IMAGE = 'docker.io/library/busybox:metrics-test';
+const NS = `metrics-${randomBytes(3).toString('hex')}`;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -35,6 +44,39 @@ test('metrics endpoint serves Prometheus text with gRPC, plugin and process fami
       assert.equal(check.code, 0, check.stdout + check.stderr);
     });
   } finally {
+    await d.dispose();
+  }
+});
+
+test('metrics report tasks by status and a running container\'s cgroup usage', { skip: missingTool('ctr', 'runc') ?? notRoot() ?? (findBusybox() ? undefined : 'busybox-static not installed') }, async (t) => {
+  const port = await freePort();
+  const fixtures = await mkdtemp(join(tmpdir(), 'ctrd-metrics-fixtures-'));
+  t.after(() => rm(fixtures, { recursive: true, force: true }));
+  const store = await createLocalStore(join(fixtures, 'store'));
+  const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
+  await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+  const d = await TestDaemon.start({ toml: `[metrics]\naddress = "127.0.0.1:${port}"` });
+  const ctr = (args: string[]) => d.ctr(args, { namespace: NS });
+  try {
+    assert.equal(ctr(['images', 'import', join(fixtures, 'busybox.tar')]).code, 0);
+    const r = ctr(['run', '-d', IMAGE, 'metered', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const text = await (await fetch(`http://127.0.0.1:${port}/v1/metrics`)).text();
+    assert.match(text, new RegExp(`ctrd_tasks\\{namespace="${NS}",runtime="[^"]+",status="running"\\} 1`));
+    const mem = new RegExp(`ctrd_container_memory_usage_bytes\\{namespace="${NS}",container_id="metered"\\} (\\d+)`).exec(text);
+    assert.ok(mem && Number(mem[1]) > 0, 'memory usage of the running container');
+    assert.match(text, new RegExp(`ctrd_container_pids_current\\{namespace="${NS}",container_id="metered"\\} 1`));
+    assert.match(text, new RegExp(`ctrd_images\\{namespace="${NS}"\\} 1`));
+    assert.match(text, new RegExp(`ctrd_snapshots\\{namespace="${NS}",snapshotter="overlayfs",kind="active"\\} 1`));
+    await t.test('promtool accepts the exposition', { skip: missingTool('promtool') }, () => {
+      const check = run('promtool', ['check', 'metrics'], { input: text });
+      assert.equal(check.code, 0, check.stdout + check.stderr);
+    });
+  } finally {
+    ctr(['tasks', 'kill', '-s', 'SIGKILL', 'metered']);
+    for (let i = 0; i < 50 && /RUNNING/.test(ctr(['tasks', 'ls']).stdout); i++) await new Promise((r) => setTimeout(r, 100));
+    ctr(['tasks', 'delete', 'metered']);
+    ctr(['containers', 'rm', 'metered']);
     await d.dispose();
   }
 });

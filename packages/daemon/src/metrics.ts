@@ -17,7 +17,7 @@ export class DaemonMetrics {
   readonly #latency?: Histogram<'grpc_service' | 'grpc_method'>;
   readonly #kernel: Kernel;
   readonly #scrapeErrors: Gauge;
-  readonly #families = new Map<string, Gauge>();
+  readonly #families = new Map<string, { labels: Set<string>; gauge: Gauge }>();
   #server?: Server;
 
   constructor(kernel: Kernel, opts: { histogram: boolean }) {
@@ -78,18 +78,23 @@ export class DaemonMetrics {
       }
       for (const fam of families) {
         const name = `ctrd_${fam.name}`;
-        let g = this.#families.get(name);
-        if (!g) {
-          const labelNames = [...new Set(fam.samples.flatMap((s) => Object.keys(s.labels ?? {})))];
-          g = new Gauge({ name, help: fam.help, labelNames, registers: [this.registry] });
-          this.#families.set(name, g);
+        let family = this.#families.get(name);
+        const wanted = fam.samples.flatMap((s) => Object.keys(s.labels ?? {}));
+        // A family first seen without samples knows no label names yet: re-create its gauge
+        // once samples bring new ones, since prom-client fixes a metric's label set at creation.
+        if (!family || wanted.some((l) => !family!.labels.has(l))) {
+          const labels = new Set([...(family?.labels ?? []), ...wanted]);
+          if (family) this.registry.removeSingleMetric(name);
+          family = { labels, gauge: new Gauge({ name, help: fam.help, labelNames: [...labels], registers: [this.registry] }) };
+          this.#families.set(name, family);
         }
+        const g = family.gauge;
         if (!seen.has(name)) g.reset();
         seen.add(name);
         for (const s of fam.samples) g.set(s.labels ?? {}, s.value);
       }
     }
-    for (const [name, g] of this.#families) if (!seen.has(name)) g.reset();
+    for (const [name, f] of this.#families) if (!seen.has(name)) f.gauge.reset();
     this.#scrapeErrors.set(errors);
   }
 

@@ -7,6 +7,7 @@ import { Any as AnyMessage } from '@ctrd/api/gen/google/protobuf/any.js';
 import { AlreadyExistsError, isNotFound, isUnavailable, NotFoundError } from '@ctrd/errdefs';
 import { TOPICS, type Publisher } from '@ctrd/events';
 import { silentLogger, type Logger } from '@ctrd/log';
+import type { MetricFamily } from '@ctrd/plugin';
 import type { Any, CreateOpts, Exit, PlatformRuntime, Task } from '@ctrd/runtime';
 import { TtrpcClient } from '@ctrd/ttrpc';
 import { Bundle, BUNDLE_FILES } from './bundle.js';
@@ -15,6 +16,7 @@ import { shimDelete, shimStart, socketPath, type ShimCommand } from './shim-comm
 import { openShimLog, type ShimLog } from './shim-log.js';
 import { defaultShimDirs, resolveShimBinary } from './shim-binary-path.js';
 import { ShimTask } from './shim-task.js';
+import { collectTaskMetrics } from './task-metrics.js';
 import { isOwnShim, runningShimServer } from './own-shim.js';
 import { fault } from '@ctrd/fault';
 
@@ -193,6 +195,11 @@ export class TaskManager implements PlatformRuntime {
     const entry = this.entries.get(key(namespace, id));
     if (entry === undefined) throw new NotFoundError(`task ${id}`);
     return entry.task;
+  }
+
+  /** collectMetrics reports task counts and running containers' cgroup usage on each metrics scrape. */
+  collectMetrics(): Promise<MetricFamily[]> {
+    return collectTaskMetrics(this);
   }
 
   async tasks(namespace?: string): Promise<Task[]> {
