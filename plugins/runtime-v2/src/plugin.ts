@@ -1,3 +1,4 @@
+import { timeouts, TIMEOUT_KEYS } from '@ctrd/config';
 import { Exchange } from '@ctrd/events';
 import type { GrpcServicePlugin } from '@ctrd/grpc';
 import { MetadataStore } from '@ctrd/metadata';
@@ -76,6 +77,11 @@ export const runtimeV2Plugin = definePlugin<TaskManager, RuntimeV2Config>({
         ? { containerRuntime: async (ns: string, id: string) => (await metadata.containers.get(ns, id)).runtime.name }
         : {}),
       log: ic.log,
+      // [timeouts], as containerd's runtime reads them.
+      loadTimeoutMs: timeouts().get(TIMEOUT_KEYS.shimLoad),
+      cleanupTimeoutMs: timeouts().get(TIMEOUT_KEYS.shimCleanup),
+      shutdownTimeoutMs: timeouts().get(TIMEOUT_KEYS.shimShutdown),
+      stateTimeoutMs: timeouts().get(TIMEOUT_KEYS.taskState),
     });
     await manager.load();
     ic.onClose(() => manager.close());

@@ -58,6 +58,8 @@ export interface TaskManagerOptions {
   loadTimeoutMs?: number;
   cleanupTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+  /** how long a State call to a shim may take (`io.containerd.timeout.task.state`). */
+  stateTimeoutMs?: number;
 }
 
 interface ShimConnection {
@@ -158,7 +160,7 @@ export class TaskManager implements PlatformRuntime {
       bundle.writeFile(BUNDLE_FILES.address, address),
       bundle.writeFile(BUNDLE_FILES.shimBinaryPath, binary),
     ]);
-    const task = new ShimTask({ bundle, runtime: opts.runtime, binary, client: conn.client });
+    const task = new ShimTask({ bundle, runtime: opts.runtime, binary, client: conn.client, stateTimeoutMs: this.opts.stateTimeoutMs });
     const entry: Entry = { task, conn, log: c.log };
     conn.tasks.add(entry);
     try {
@@ -281,7 +283,7 @@ export class TaskManager implements PlatformRuntime {
     try {
       if (!address) throw new NotFoundError(`address of shim for ${id}`);
       const conn = await this.connect(address);
-      const task = new ShimTask({ bundle, runtime: runtime ?? binary, binary, client: conn.client });
+      const task = new ShimTask({ bundle, runtime: runtime ?? binary, binary, client: conn.client, stateTimeoutMs: this.opts.stateTimeoutMs });
       entry = { task, conn, log: undefined };
       conn.tasks.add(entry);
       await task.connect(this.opts.loadTimeoutMs ?? 5000);
