@@ -1,52 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlreadyExists, isNotFound } from '@ctrd/errdefs';
 import { createDockerResolver } from './index.js';
-import { freePort, hasCommand, makeTestImage, readAll } from './fixtures.js';
-
-async function startRegistry(): Promise<{ addr: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctrd-registry-'));
-  const port = await freePort();
-  const config = join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return { addr: `127.0.0.1:${port}`, stop };
-    if (child.exitCode !== null) break;
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`registry did not start: ${stderr}`);
-}
+import { hasCommand, makeTestImage, readAll } from './fixtures.js';
+import { startRegistry } from './test-registry.js';
 
 test('push, resolve, fetch and resume against a real registry', async (t) => {
   if (!hasCommand('docker-registry')) {

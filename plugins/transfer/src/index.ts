@@ -10,7 +10,9 @@
  * finds it committed, and an interrupted pull resumes at the ingest's offset. Layers are
  * applied in chain order while they download (each download is teed into the apply of its
  * layer once the layer below is committed); a snapshot is committed under its chain ID only
- * when the blob's digest and the layer's diffID have both been verified. The image record is
+ * when the blob's digest and the layer's diffID have both been verified. Layers are applied on a
+ * worker thread ({@link applyInWorker}), so the daemon's event loop keeps serving downloads,
+ * commits and other calls while files are written. The image record is
  * written last and the lease dropped; a failed pull keeps its lease so its partial downloads
  * survive until a retry.
  *
@@ -22,6 +24,7 @@ export { downloadBlob, fetchDocument, ingestRef, type DownloadContext, type Down
 export { unpackLayer, type LayerJob, type UnpackContext } from './layer-unpack.js';
 export { LayerTee, DEFAULT_TEE_BUFFER } from './layer-tee.js';
 export { Limiter } from './limiter.js';
+export { applyInWorker, prewarmApplyWorker, APPLY_WINDOW } from './worker-apply.js';
 export { transferService, toWire } from './service.js';
 export { transferPlugin, transferPlugins, namespacedSnapshotters, dockerResolverFor, type TransferConfig } from './plugin.js';
 export type {

@@ -1,13 +1,15 @@
 import type { ContentStore } from '@ctrd/content';
 import type { LayerApplyResult } from '@ctrd/diff';
-import { applyLayerStream, overlayTarget } from '@ctrd/differ-walking';
+import { overlayTarget } from '@ctrd/differ-walking';
 import { FailedPreconditionError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
 import { SNAPSHOT_REF_LABEL, UNCOMPRESSED_LABEL, unpackKey } from '@ctrd/images';
 import { withTempMount, type Mount } from '@ctrd/mount';
 import type { Descriptor } from '@ctrd/remotes';
 import type { Snapshotter } from '@ctrd/snapshots';
 import type { LayerTee } from './layer-tee.js';
+import { fault } from '@ctrd/fault';
 import type { TransferHooks } from './types.js';
+import { applyInWorker } from './worker-apply.js';
 
 // Layer annotations with this prefix are passed on to the snapshots made from the layer.
 const INHERITED_LABEL_PREFIX = 'containerd.io/snapshot/';
@@ -52,8 +54,8 @@ async function exists(sn: Snapshotter, key: string): Promise<boolean> {
 function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext): Promise<LayerApplyResult> {
   const common = { mediaType: layer.mediaType, expectedDigest: layer.digest, ...(o.signal ? { signal: o.signal } : {}) };
   const ovl = overlayTarget(mounts);
-  if (ovl) return applyLayerStream(stream, ovl.upper, { ...common, overlay: true, parents: ovl.lowers });
-  return withTempMount(mounts, (root) => applyLayerStream(stream, root, { ...common, overlay: false }), o.mountDir ? { dir: o.mountDir } : undefined);
+  if (ovl) return applyInWorker(stream, ovl.upper, { ...common, overlay: true, parents: ovl.lowers });
+  return withTempMount(mounts, (root) => applyInWorker(stream, root, { ...common, overlay: false }), o.mountDir ? { dir: o.mountDir } : undefined);
 }
 
 async function storedStream(content: ContentStore, layer: Descriptor): Promise<{ stream: AsyncIterable<Uint8Array>; close(): Promise<void> }> {
@@ -105,6 +107,7 @@ async function applyJob(o: UnpackContext, job: LayerJob): Promise<boolean> {
     if (res.diffID !== job.diffId) {
       throw new FailedPreconditionError(`wrong diff id calculated on extraction of layer ${job.layer.digest}: got ${res.diffID}, want ${job.diffId}`);
     }
+    fault('transfer.unpack');
     try {
       await sn.commit(job.chainId, key, { labels });
     } catch (err) {

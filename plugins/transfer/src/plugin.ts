@@ -2,10 +2,9 @@ import type { BoundService, GrpcServicePlugin } from '@ctrd/grpc';
 import { FailedPreconditionError } from '@ctrd/errdefs';
 import { MetadataStore } from '@ctrd/metadata';
 import { definePlugin, PluginType, type Registration } from '@ctrd/plugin';
-import { createDockerResolver } from '@ctrd/remotes-docker';
 import type { Snapshotter } from '@ctrd/snapshots';
 import { transferService } from './service.js';
-import type { RegistryOptions, TransferDeps } from './types.js';
+import type { ClosableResolver, RegistryOptions, TransferDeps } from './types.js';
 
 /** TransferConfig is the `[plugins."io.containerd.grpc.v1.transfer"]` section. */
 export interface TransferConfig {
@@ -31,14 +30,29 @@ export function namespacedSnapshotters(meta: MetadataStore): TransferDeps['snaps
   };
 }
 
-/** dockerResolverFor makes a Docker registry resolver from per-call registry options. */
-export function dockerResolverFor(r: RegistryOptions) {
+/**
+ * dockerResolverFor makes a Docker registry resolver from per-call registry options. The registry
+ * client (and its HTTP library) is loaded on the first call that needs it, not at daemon start.
+ */
+export function dockerResolverFor(r: RegistryOptions): ClosableResolver {
   const creds = r.username ? { username: r.username, password: r.password ?? '' } : undefined;
-  return createDockerResolver({
-    ...(r.hostsDir ? { hostsDir: r.hostsDir } : {}),
-    ...(r.plainHttp ? { plainHttp: true } : {}),
-    ...(creds ? { credentials: () => creds } : {}),
-  });
+  let real: Promise<ClosableResolver> | undefined;
+  const resolver = () =>
+    (real ??= import('@ctrd/remotes-docker').then(({ createDockerResolver }) =>
+      createDockerResolver({
+        ...(r.hostsDir ? { hostsDir: r.hostsDir } : {}),
+        ...(r.plainHttp ? { plainHttp: true } : {}),
+        ...(creds ? { credentials: () => creds } : {}),
+      }),
+    ));
+  return {
+    resolve: async (ref, opts) => (await resolver()).resolve(ref, opts),
+    fetcher: async (ref) => (await resolver()).fetcher(ref),
+    pusher: async (ref) => (await resolver()).pusher(ref),
+    close: async () => {
+      if (real) await (await real).close?.();
+    },
+  };
 }
 
 /**

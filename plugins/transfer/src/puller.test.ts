@@ -10,7 +10,7 @@ import { openMetadataDB, type MetadataDB } from '@ctrd/metadata-level';
 import { withTempMount } from '@ctrd/mount';
 import { createDockerResolver } from '@ctrd/remotes-docker';
 import { createNativeSnapshotter } from '@ctrd/snapshotter-native';
-import { Puller, dockerResolverFor, type ProgressEvent, type TransferDeps, type TransferHooks } from './index.js';
+import { Puller, dockerResolverFor, pushImage, type ProgressEvent, type TransferDeps, type TransferHooks } from './index.js';
 import { CountingProxy, hasCommand, publishImage, startRegistry, type TestRegistry } from './test-registry.js';
 
 const NS = 'default';
@@ -221,6 +221,30 @@ test('layers are applied while they download', { skip }, async () => {
     const end = marks.indexOf(`end ${first}`);
     assert.ok(apply >= 0, `first layer streamed: ${marks.join(', ')}`);
     assert.ok(apply < end, 'apply started before the download ended');
+  } finally {
+    await e.close();
+  }
+});
+
+test('push reports the bytes of each upload as it goes, and what it sent in all', { skip }, async () => {
+  const e = await env();
+  try {
+    const img = images.big!;
+    await e.puller.pull({ namespace: NS, ref: `${e.proxy.addr}/ctrd/big:v1` });
+    const name = `${e.proxy.addr}/ctrd/big:v1`;
+    const ref = `${e.proxy.addr}/ctrd/pushed-big:v1`;
+    const events: ProgressEvent[] = [];
+    const r = await pushImage(e.deps, { namespace: NS, name, ref, onProgress: (ev) => events.push(ev) });
+    const biggest = img.layers.reduce((a, l) => (l.size > a.size ? l : a));
+    const offsets = events.flatMap((ev) => (ev.type === 'blob' && ev.digest === biggest.digest && ev.state === 'uploading' ? [ev.offset] : []));
+    assert.ok(offsets.some((o) => o > 0 && o < biggest.size), `uploading offsets of ${biggest.size} bytes: ${offsets.join(', ')}`);
+    assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'offsets only grow');
+    const everything = img.layers.reduce((a, l) => a + l.size, 0) + img.manifests[0]!.configDesc.size + img.manifests[0]!.desc.size;
+    assert.equal(r.total, everything);
+    assert.equal(r.transferred, everything);
+    const again = await pushImage(e.deps, { namespace: NS, name, ref });
+    assert.equal(again.transferred, 0, 'the registry has it all: nothing is sent again');
+    assert.equal(again.total, everything);
   } finally {
     await e.close();
   }

@@ -8,6 +8,9 @@ import {
 import { Limiter } from './limiter.js';
 import type { ProgressEvent, RegistryOptions, TransferDeps } from './types.js';
 
+/** PROGRESS_INTERVAL_MS spaces the byte-count reports of one upload. */
+const PROGRESS_INTERVAL_MS = 100;
+
 /** PushOptions describe one push. */
 export interface PushOptions {
   namespace: string;
@@ -30,6 +33,10 @@ export interface PushResult {
   target: Descriptor;
   pushed: string[];
   skipped: string[];
+  /** bytes uploaded (blobs the registry had count nothing). */
+  transferred: number;
+  /** the size of everything the push covered, uploaded or skipped. */
+  total: number;
 }
 
 async function present(content: ContentStore, digest: string): Promise<boolean> {
@@ -78,16 +85,30 @@ export async function pushImage(deps: TransferDeps, o: PushOptions): Promise<Pus
     const pusher = await resolver.pusher(ref);
     const pushed: string[] = [];
     const skipped: string[] = [];
+    let transferred = 0;
     const signal = o.signal ? { signal: o.signal } : {};
     const one = async (p: Pusher, desc: Descriptor, byDigest: boolean): Promise<void> => {
       const report = (state: 'uploading' | 'done' | 'exists', offset: number) =>
         o.onProgress?.({ type: 'blob', digest: desc.digest, mediaType: desc.mediaType, state, offset, total: desc.size });
       report('uploading', 0);
+      let sent = 0;
       const source = async () => {
         const ra = await content.readerAt({ digest: desc.digest, size: desc.size });
+        // Each call is a new attempt from byte 0 (a retry or a redirect): the count restarts.
+        let offset = 0;
+        let last = 0;
         return (async function* () {
           try {
-            yield* ra.stream();
+            for await (const chunk of ra.stream()) {
+              yield chunk;
+              offset += chunk.length;
+              sent = Math.max(sent, offset);
+              const now = Date.now();
+              if (now - last >= PROGRESS_INTERVAL_MS) {
+                last = now;
+                report('uploading', offset);
+              }
+            }
           } finally {
             await ra.close();
           }
@@ -96,6 +117,7 @@ export async function pushImage(deps: TransferDeps, o: PushOptions): Promise<Pus
       try {
         await p.push(desc, source, { byDigest, ...signal });
         pushed.push(desc.digest);
+        transferred += sent;
         report('done', desc.size);
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
@@ -112,7 +134,8 @@ export async function pushImage(deps: TransferDeps, o: PushOptions): Promise<Pus
     if (failed) throw failed.reason;
     // Children before parents: visit pushed the root last.
     for (const m of manifests) await one(pusher, m, m.digest !== target.digest);
-    return { ref, target, pushed, skipped };
+    const total = [...blobs.values(), ...manifests].reduce((a, d) => a + d.size, 0);
+    return { ref, target, pushed, skipped, transferred, total };
   } finally {
     await resolver.close?.().catch(() => undefined);
   }

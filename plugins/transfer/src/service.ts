@@ -111,7 +111,7 @@ export function transferService(deps: TransferDeps): BoundService {
           onProgress: emit,
         });
         emit({ type: 'image', name: r.ref, target: r.target });
-        emit({ type: 'done', transferred: 0, total: 0, elapsedMs: Date.now() - started, chainId: '' });
+        emit({ type: 'done', transferred: r.transferred, total: r.total, elapsedMs: Date.now() - started, chainId: '' });
       });
     },
   });

@@ -1,67 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlreadyExists } from '@ctrd/errdefs';
 import { readBlob, type Provider } from '@ctrd/content';
 import type { FixtureImage } from '@ctrd/images/fixtures';
 import type { Descriptor, Pusher } from '@ctrd/remotes';
 
-/** hasCommand reports whether `cmd` is on PATH. */
-export function hasCommand(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** freePort returns a TCP port free on 127.0.0.1 at the time of the call. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-/** TestRegistry is a running Debian `docker-registry` on 127.0.0.1 with its data in a temp dir. */
-export interface TestRegistry {
-  addr: string;
-  stop(): Promise<void>;
-}
-
-/** startRegistry starts `docker-registry serve` on a free loopback port with a temp config. */
-export async function startRegistry(): Promise<TestRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctrd-registry-'));
-  const port = await freePort();
-  const config = join(dir, 'config.yml');
-  writeFileSync(config, [
-    'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`,
-    '  delete:', '    enabled: true', 'http:', `  addr: 127.0.0.1:${port}`, '',
-  ].join('\n'));
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return { addr: `127.0.0.1:${port}`, stop };
-    if (child.exitCode !== null) break;
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`registry did not start: ${stderr}`);
-}
+/** startRegistry, TestRegistry, freePort and hasCommand are `@ctrd/remotes-docker/testing`'s, re-exported. */
+export { freePort, hasCommand, startRegistry, type RegistryTokenAuth, type StartRegistryOptions, type TestRegistry } from '@ctrd/remotes-docker/testing';
 
 /**
  * CountingProxy sits in front of a registry on 127.0.0.1: it counts blob GETs and bytes served
