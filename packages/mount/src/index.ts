@@ -11,6 +11,6 @@
 export type { Mount } from './types.js';
 export { MountFlags, PROPAGATION_FLAGS, parseMountOptions, compactLowerdir, optionsSize, type ParsedOptions } from './options.js';
 export { mount, mountAll, unmount, unmountAll, isNotMounted, type UnmountOptions } from './mount.js';
-export { withTempMount, type TempMountOptions } from './temp-mount.js';
+export { withTempMount, cleanupTempMounts, type TempMountOptions } from './temp-mount.js';
 export { readMountInfo, isMountPoint, lookupMount, mountsUnder, type MountInfo } from './mountinfo.js';
 export { ioctl, syscallError, errnoOf, Errno, type SystemErrorCause } from './libc.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isNotFound } from '@ctrd/errdefs';
 import { mount, mountAll, unmountAll } from './mount.js';
-import { withTempMount } from './temp-mount.js';
+import { cleanupTempMounts, withTempMount } from './temp-mount.js';
 import { isMountPoint, lookupMount, mountsUnder } from './mountinfo.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -64,6 +64,22 @@ describe('mount helpers', { skip: isRoot ? false : 'mounting needs root' }, () =
     const v = await withTempMount([{ type: 'bind', source: src, options: ['rbind', 'ro'] }], (root) => readFileSync(join(root, 'x'), 'utf8'), { dir });
     assert.equal(v, 'y');
     assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('ctrd-mount-')), []);
+  });
+
+  test('cleanupTempMounts detaches and removes what a killed process left of its temporary mounts', async () => {
+    const tmp = join(dir, 'tmpmounts');
+    const src = join(dir, 'src5');
+    mkdirSync(tmp);
+    mkdirSync(src);
+    const left = join(tmp, 'ctrd-mount-abc123');
+    mkdirSync(left);
+    await mountAll([{ type: 'bind', source: src, options: ['rbind'] }], left);
+    await mountAll([{ type: 'bind', source: src, options: ['rbind'] }], left);
+    mkdirSync(join(tmp, 'other'));
+    assert.deepEqual(await cleanupTempMounts(tmp), [left]);
+    assert.deepEqual(mountsUnder(tmp), []);
+    assert.deepEqual(readdirSync(tmp), ['other'], 'only the temporary mount points go');
+    assert.deepEqual(await cleanupTempMounts(join(dir, 'absent')), []);
   });
 
   test('a failed mount is an errdefs error and mountAll undoes earlier mounts', async () => {

@@ -1,7 +1,9 @@
-import { mkdtemp, rmdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mountAll, unmountAll } from './mount.js';
+import { mountsUnder } from './mountinfo.js';
 import type { Mount } from './types.js';
 
 /** TempMountOptions tunes {@link withTempMount}: `dir` is where the temporary mount point is made. */
@@ -53,4 +55,24 @@ export async function withTempMount<T>(
   }
   if (!ok) throw failure;
   return result as T;
+}
+
+/**
+ * cleanupTempMounts undoes what a killed process left of {@link withTempMount} in `dir`: it
+ * detaches every mount at or below `dir`, deepest first, then removes the empty `ctrd-mount-*`
+ * directories. A daemon runs it at start-up over its own temporary mount directory, before any
+ * new temporary mount is made there. It returns the mount points it detached.
+ */
+export async function cleanupTempMounts(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const detached: string[] = [];
+  for (const mp of new Set(mountsUnder(dir))) {
+    if (mp === dir) continue;
+    await unmountAll(mp, { detach: true });
+    detached.push(mp);
+  }
+  for (const name of await readdir(dir)) {
+    if (name.startsWith('ctrd-mount-')) await rmdir(join(dir, name)).catch(() => {});
+  }
+  return detached;
 }
