@@ -3,8 +3,8 @@ import koffi from 'koffi';
 /**
  * Libc is the handful of Linux calls Node does not offer and the shim needs: the child
  * subreaper flag, `waitpid` for processes libuv did not spawn, fd passing (`recvmsg` with
- * SCM_RIGHTS), eventfd and epoll for cgroup v1 OOM notices, `pipe2`, terminal resizing, `flock`
- * and `umount2`. Bound lazily through koffi on first use.
+ * SCM_RIGHTS), eventfd and epoll for cgroup v1 OOM notices, `pipe2`, terminal resizing, `flock`,
+ * `umount2` and SO_PEERCRED. Bound lazily through koffi on first use.
  */
 export interface Libc {
   /** setChildSubreaper marks this process as a child subreaper (PR_SET_CHILD_SUBREAPER). */
@@ -29,6 +29,8 @@ export interface Libc {
   tryLock(fd: number): boolean;
   /** unmount detaches the mount at `target`; false when nothing is mounted there. */
   unmount(target: string): boolean;
+  /** peerCredentials returns the pid, uid and gid of the process at the other end of a unix socket (SO_PEERCRED). */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -42,6 +44,7 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const SCM_RIGHTS = 1;
 const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
 const EINTR = 4;
 const EINVAL = 22;
 const ENOENT = 2;
@@ -78,6 +81,7 @@ function bind(): Libc {
   const ioctl = lib.func('int ioctl(int, unsigned long, void *)');
   const flock = lib.func('int flock(int, int)');
   const umount2 = lib.func('int umount2(const char *, int)');
+  const getsockopt = lib.func('int getsockopt(int, int, int, void *, _Inout_ uint32_t *)');
 
   return {
     setChildSubreaper() {
@@ -152,6 +156,12 @@ function bind(): Libc {
       const errno = koffi.errno();
       if (errno === EINVAL || errno === ENOENT) return false;
       throw errnoError(`umount2 ${target}`);
+    },
+    peerCredentials(fd) {
+      const ucred = Buffer.alloc(12);
+      const len = [12];
+      if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ucred, len) !== 0) throw errnoError('getsockopt(SO_PEERCRED)');
+      return { pid: ucred.readInt32LE(0), uid: ucred.readUInt32LE(4), gid: ucred.readUInt32LE(8) };
     },
   };
 }

@@ -9,6 +9,7 @@ import { registerService, TtrpcServer } from '@ctrd/ttrpc';
 import { parseShimArgs } from '../args.js';
 import { shimServerPaths } from '../address.js';
 import { Publisher } from '../publisher.js';
+import { requireSameUser } from '../peer-check.js';
 import { Reaper } from '../reaper.js';
 import { ShimLifecycle } from '../lifecycle.js';
 import { TaskService } from '../task-service.js';
@@ -24,7 +25,10 @@ process.chdir('/');
 const reaper = new Reaper();
 reaper.start();
 const publisher = new Publisher(process.env.TTRPC_ADDRESS ?? '', args.namespace, (err) => log(`publish: ${err.message}`));
-const server = new TtrpcServer({ onError: (err) => log(`ttrpc: ${err.message}`) });
+const server = new TtrpcServer({
+  onError: (err) => log(`ttrpc: ${err.message}`),
+  onConnection: requireSameUser((peer) => log(`refused a connection from ${peer ? `pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}` : 'an unknown peer'}`)),
+});
 // A server with no task left lingers for a while before exiting, so a `run --rm` right after
 // another finds it still running instead of booting Node again (CTRD_SHIM_IDLE_EXIT_MS, 0 = at once).
 const lingerEnv = Number(process.env.CTRD_SHIM_IDLE_EXIT_MS ?? 30_000);
