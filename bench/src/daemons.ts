@@ -8,8 +8,10 @@ import { pidsMatching } from './proc.js';
 
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** CTRD is the built ctrd entry point. */
-export const CTRD = join(TOP, 'packages', 'daemon', 'dist', 'bin', 'ctrd.js');
+/** CTRD is the bundled ctrd entry point (the package's `bin`). */
+export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
+/** CTRCTL is the bundled ctrctl entry point (the package's `bin`). */
+export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 
 /** DaemonKind names the two daemons compared. */
 export type DaemonKind = 'containerd' | 'ctrd';

@@ -11,7 +11,7 @@ import { checkResults, finishRow, markdown, summarize, type BenchResults, type F
 import { FLOORS, WORKLOADS, type BenchContext } from './workloads.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only id,id] [--dir DIR] [--out FILE] [--check] [--from FILE]
-  --quick      smoke run: smaller sizes (32 MiB blob, 100 images, 4 tasks)
+  --quick      smoke run: smaller sizes (32 MiB blob); images and task counts stay
   --rounds N   measured rounds after the warm-up (default 5)
   --only       run only these workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
   --dir        parent directory for both daemons (default: a new directory in the temp dir)
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   try {
     log(`building fixtures in ${parent}`);
     const fixtures = await buildFixtures(parent, quick ? 32 << 20 : 256 << 20);
-    const ctx: BenchContext = { quick, parent, fixtures, imageCount: quick ? 100 : 1000, taskCount: quick ? 4 : 10 };
+    const ctx: BenchContext = { quick, parent, fixtures, imageCount: 1000, taskCount: quick ? 4 : 10 };
     // A first, B second in every round; the order is the same each time.
     const kinds: DaemonKind[] = ['containerd', 'ctrd'];
     for (const kind of kinds) {

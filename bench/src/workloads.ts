@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { connect, RemoteImageStore } from '@ctrd/client';
-import { BenchDaemon, unmountBelow, timed } from './daemons.js';
+import { BenchDaemon, CTRCTL, unmountBelow, timed } from './daemons.js';
 import { IMAGE, type Fixtures } from './fixtures.js';
 import { rssMiB } from './proc.js';
+import { PULL_FLOORS, PULL_WORKLOADS } from './pull.js';
 
 /** BenchContext is what every workload may use. */
 export interface BenchContext {
@@ -13,7 +14,7 @@ export interface BenchContext {
   fixtures: Fixtures;
   /** images listed by the `images-ls` workload. */
   imageCount: number;
-  /** tasks kept running by the `task-memory` workload. */
+  /** tasks kept running by the `task-memory` workload (the `task-memory-<n>` rows set their own). */
   taskCount: number;
 }
 
@@ -56,6 +57,70 @@ function startTasks(d: BenchDaemon, ctx: BenchContext, ids: string[]): void {
   for (const id of ids) d.must(['run', '-d', '--runtime', nativeRuntime(d), IMAGE, id, 'sleep', '100000']);
 }
 
+/** createImages creates `count` image records named `<prefix><i>` through the Images API, all pointing at the busybox image. */
+async function createImages(d: BenchDaemon, prefix: string, count: number): Promise<void> {
+  const conn = connect(d.address, { namespace: d.namespace });
+  try {
+    const store = new RemoteImageStore(conn);
+    const base = await store.get(d.namespace, IMAGE);
+    for (let i = 0; i < count; i++) await store.create(d.namespace, { name: `${prefix}${i}`, labels: {}, target: base.target });
+  } finally {
+    conn.close();
+  }
+}
+
+/** deleteImages removes what createImages made. */
+async function deleteImages(d: BenchDaemon, prefix: string, count: number): Promise<void> {
+  const conn = connect(d.address, { namespace: d.namespace });
+  try {
+    const store = new RemoteImageStore(conn);
+    for (let i = 0; i < count; i++) await store.delete(d.namespace, `${prefix}${i}`);
+  } finally {
+    conn.close();
+  }
+}
+
+// The populated daemons of the `daemon-start-populated` row, by kind, kept between its samples.
+const populated = new Map<string, BenchDaemon>();
+
+/** ctrctlRow compares a whole `ctrctl` process against ctrd with the bare `node -e 0` floor. */
+const ctrctlRow = (id: string, title: string, args: string[], setup?: Workload['setup']): Workload => ({
+  id,
+  title,
+  unit: 'ms',
+  detail: () => 'containerd column: `node -e 0` (no daemon); ctrd column: the whole ctrctl process against ctrd',
+  setup,
+  sample(d) {
+    const r = d.kind === 'ctrd' ? timed(process.execPath, [CTRCTL, '--address', d.address, '--namespace', d.namespace, ...args], { discardStdout: true }) : timed(process.execPath, ['-e', '0']);
+    if (r.code !== 0) throw new Error(`${d.kind}: ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+    return r.ms;
+  },
+});
+
+/** taskMemoryRow keeps `count` tasks running and divides the shims' RSS by them. */
+const taskMemoryRow = (count: number): Workload => {
+  const id = `task-memory-${count}`;
+  return {
+    id,
+    title: `memory per running task (shim RSS / tasks), ${count} task${count === 1 ? '' : 's'}`,
+    unit: 'MiB',
+    detail: () =>
+      `${count} tasks running \`sleep\`, native shim; shim processes: containerd ${shimCounts.get(`${id}/containerd`) ?? '?'} (containerd-shim-runc-v2), ctrd ${shimCounts.get(`${id}/ctrd`) ?? '?'} (shim-server)`,
+    async setup(d, ctx) {
+      startTasks(d, ctx, Array.from({ length: count }, (_, i) => `bench-mem-${i}`));
+      await sleep(1000);
+    },
+    async sample(d) {
+      await sleep(100);
+      const pids = d.shimPids();
+      if (pids.length === 0) throw new Error(`no shim processes found for ${d.kind}`);
+      shimCounts.set(`${id}/${d.kind}`, pids.length);
+      return pids.reduce((sum, pid) => sum + rssMiB(pid), 0) / count;
+    },
+    teardown: (d) => d.killTasks(),
+  };
+};
+
 const runRow = (id: string, title: string, runtime: (d: BenchDaemon) => string, detail: string): Workload => ({
   id,
   title,
@@ -79,6 +144,32 @@ export const WORKLOADS: Workload[] = [
       } finally {
         await fresh.dispose();
       }
+    },
+  },
+  {
+    id: 'daemon-start-populated',
+    title: 'daemon start (populated root) until `ctr version` answers',
+    unit: 'ms',
+    detail: (ctx) => `root kept between samples: busybox imported and unpacked, ${ctx.imageCount} image records; daemon stopped with SIGTERM after each sample`,
+    async setup(d, ctx) {
+      const pop = await BenchDaemon.create(d.kind, ctx.parent);
+      populated.set(d.kind, pop);
+      await pop.start();
+      ensureImage(pop, ctx);
+      await createImages(pop, 'docker.io/bench/populated:', ctx.imageCount);
+      await pop.stop();
+    },
+    async sample(d) {
+      const pop = populated.get(d.kind)!;
+      try {
+        return await pop.start();
+      } finally {
+        await pop.stop();
+      }
+    },
+    async teardown(d) {
+      await populated.get(d.kind)?.dispose();
+      populated.delete(d.kind);
     },
   },
   {
@@ -139,26 +230,27 @@ export const WORKLOADS: Workload[] = [
     detail: (ctx) => `${ctx.imageCount} image records (created through the Images API), one target`,
     async setup(d, ctx) {
       ensureImage(d, ctx);
-      const conn = connect(d.address, { namespace: d.namespace });
-      try {
-        const store = new RemoteImageStore(conn);
-        const base = await store.get(d.namespace, IMAGE);
-        for (let i = 0; i < ctx.imageCount; i++) await store.create(d.namespace, { name: `docker.io/bench/many:${i}`, labels: {}, target: base.target });
-      } finally {
-        conn.close();
-      }
+      await createImages(d, 'docker.io/bench/many:', ctx.imageCount);
     },
     sample: (d) => d.must(['images', 'ls'], { discardStdout: true }).ms,
-    async teardown(d, ctx) {
-      const conn = connect(d.address, { namespace: d.namespace });
-      try {
-        const store = new RemoteImageStore(conn);
-        for (let i = 0; i < ctx.imageCount; i++) await store.delete(d.namespace, `docker.io/bench/many:${i}`);
-      } finally {
-        conn.close();
-      }
+    teardown: (d, ctx) => deleteImages(d, 'docker.io/bench/many:', ctx.imageCount),
+  },
+  {
+    id: 'images-tag',
+    title: 'image records (tags) created through the Images API',
+    unit: 'ms',
+    detail: (ctx) => `${ctx.imageCount} Images.Create calls one after another on one connection (ctrd's client library); removed untimed after each sample`,
+    setup: ensureImage,
+    async sample(d, ctx) {
+      const t0 = performance.now();
+      await createImages(d, 'docker.io/bench/tag:', ctx.imageCount);
+      const ms = performance.now() - t0;
+      await deleteImages(d, 'docker.io/bench/tag:', ctx.imageCount);
+      return ms;
     },
   },
+  ctrctlRow('ctrctl-version', '`ctrctl version` (whole process) vs `node -e 0`', ['version']),
+  ctrctlRow('ctrctl-images-ls', '`ctrctl images ls` (whole process, busybox image) vs `node -e 0`', ['images', 'ls'], ensureImage),
   {
     id: 'content-ingest',
     title: '`ctr content ingest` from stdin',
@@ -196,25 +288,10 @@ export const WORKLOADS: Workload[] = [
     sample: (d, ctx) => d.must(['content', 'get', ctx.fixtures.blob.digest], { discardStdout: true }).ms,
     teardown: (d, ctx) => void d.ctr(['content', 'rm', ctx.fixtures.blob.digest]),
   },
-  {
-    id: 'task-memory',
-    title: 'memory per running task (shim RSS / tasks)',
-    unit: 'MiB',
-    detail: (ctx) =>
-      `${ctx.taskCount} tasks running \`sleep\`, native shim; shim processes: containerd ${shimCounts.get('containerd') ?? '?'} (containerd-shim-runc-v2), ctrd ${shimCounts.get('ctrd') ?? '?'} (shim-server)`,
-    async setup(d, ctx) {
-      startTasks(d, ctx, Array.from({ length: ctx.taskCount }, (_, i) => `bench-mem-${i}`));
-      await sleep(1000);
-    },
-    async sample(d, ctx) {
-      await sleep(100);
-      const pids = d.shimPids();
-      if (pids.length === 0) throw new Error(`no shim processes found for ${d.kind}`);
-      shimCounts.set(d.kind, pids.length);
-      return pids.reduce((sum, pid) => sum + rssMiB(pid), 0) / ctx.taskCount;
-    },
-    teardown: (d) => d.killTasks(),
-  },
+  taskMemoryRow(1),
+  taskMemoryRow(10),
+  taskMemoryRow(50),
+  ...PULL_WORKLOADS,
 ];
 
 /** Floor is a daemon-free reference measurement, taken in the same run. */
@@ -249,4 +326,5 @@ export const FLOORS: Floor[] = [
       }
     },
   },
+  ...PULL_FLOORS,
 ];

@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 
-/** CLIENT_VERSION is ctrctl's version, from its package.json. */
+/**
+ * CLIENT_VERSION is ctrctl's version, from its package.json: one directory up from the compiled
+ * module, or two from a bundled chunk.
+ */
 export const CLIENT_VERSION: string = (() => {
-  try {
-    return `v${(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version}`;
-  } catch {
-    return 'v0.0.0';
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@ctrd/cli') return `v${pkg.version ?? '0.0.0'}`;
+    } catch {
+      // not there: try the next location
+    }
   }
+  return 'v0.0.0';
 })();

@@ -1,46 +1,49 @@
 import 'reflect-metadata';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
-import * as grpc from '@grpc/grpc-js';
-import { isGrpcServicePlugin } from '@ctrd/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { isGrpcServicePlugin, type BoundService } from '@ctrd/grpc';
 import { ttrpcAddressOf, type DaemonConfig } from '@ctrd/config';
 import { Kernel, PluginType, type Registration } from '@ctrd/plugin';
 import { isTtrpcServicePlugin, TtrpcServer } from '@ctrd/ttrpc';
 import type { Logger } from '@ctrd/log';
 import { prepareSocket, secureSocket } from './socket.js';
 import { hostPlatform } from './platform.js';
-import { DaemonMetrics } from './metrics.js';
+import type { DaemonMetrics } from './metrics.js';
+import { EarlyServer, earlyServerOptions } from './early-server.js';
 
 /** DaemonOptions configures a Daemon. */
 export interface DaemonOptions {
   config: DaemonConfig;
   registrations: readonly Registration[];
   log: Logger;
+  /** the gRPC server already listening (`EarlyServer.listen`); `start` binds one otherwise. */
+  early?: EarlyServer;
 }
 
 /**
  * Daemon is a running ctrd: the plugin kernel, the gRPC server on the unix socket and the ttrpc
  * server beside it. `start` refuses when another live daemon holds the socket; `stop` is
- * graceful and idempotent.
+ * graceful and idempotent. The gRPC socket answers Version while the plugins load; other
+ * calls wait for them (see EarlyServer).
  */
 export class Daemon {
   readonly kernel: Kernel;
   readonly address: string;
   readonly ttrpcAddress: string;
   readonly #log: Logger;
+  readonly #early: EarlyServer;
   readonly #grpc: grpc.Server;
   readonly #ttrpc = new TtrpcServer();
   #metrics?: DaemonMetrics;
   #stopped?: Promise<void>;
 
-  private constructor(opts: DaemonOptions, kernel: Kernel) {
+  private constructor(opts: DaemonOptions, kernel: Kernel, early: EarlyServer) {
     this.kernel = kernel;
     this.#log = opts.log;
     this.address = opts.config.grpc.address;
     this.ttrpcAddress = ttrpcAddressOf(opts.config);
-    this.#grpc = new grpc.Server({
-      'grpc.max_receive_message_length': opts.config.grpc.max_recv_message_size,
-      'grpc.max_send_message_length': opts.config.grpc.max_send_message_size,
-    });
+    this.#early = early;
+    this.#grpc = early.server;
   }
 
   /** start boots every plugin and begins serving. */
@@ -50,7 +53,7 @@ export class Daemon {
     await mkdir(config.root, { recursive: true, mode: 0o711 });
     await mkdir(config.state, { recursive: true, mode: 0o711 });
     const ttrpcAddress = ttrpcAddressOf(config);
-    await prepareSocket(config.grpc.address);
+    const early = opts.early ?? (await EarlyServer.listen(earlyServerOptions(config)));
     await prepareSocket(ttrpcAddress);
     if (config.oom_score !== 0) await setOomScore(config.oom_score, log);
 
@@ -66,12 +69,13 @@ export class Daemon {
       log,
       hostPlatform: hostPlatform(),
     });
-    const d = new Daemon(opts, kernel);
+    const d = new Daemon(opts, kernel, early);
     try {
       kernel.validateConfigs();
       await kernel.init();
       await d.#serve(config);
     } catch (err) {
+      early.refuse();
       await d.stop();
       throw err;
     }
@@ -80,23 +84,24 @@ export class Daemon {
   }
 
   async #serve(config: DaemonConfig): Promise<void> {
-    const metrics = config.metrics.address ? new DaemonMetrics(this.kernel, { histogram: config.metrics.grpc_histogram }) : undefined;
+    // prom-client is loaded only when metrics are served.
+    const metrics = config.metrics.address
+      ? new (await import('./metrics.js')).DaemonMetrics(this.kernel, { histogram: config.metrics.grpc_histogram })
+      : undefined;
     this.#metrics = metrics;
+    const services: BoundService[] = [];
     for (const { id, instance } of this.kernel.instancesOf<unknown>(PluginType.GRPC)) {
       if (!isGrpcServicePlugin(instance)) continue;
       for (const svc of instance.grpcServices()) {
-        const impl = metrics ? metrics.instrument(svc.definition, svc.implementation) : svc.implementation;
-        this.#grpc.addService(svc.definition, impl);
+        services.push(metrics ? { definition: svc.definition, implementation: metrics.instrument(svc.definition, svc.implementation) } : svc);
       }
       this.#log.debug({ plugin: id }, 'registered gRPC services');
     }
+    this.#early.addServices(services);
     for (const rec of this.kernel.records()) {
       if (rec.status === 'ok' && isTtrpcServicePlugin(rec.instance)) rec.instance.registerTtrpc(this.#ttrpc);
     }
-    await new Promise<void>((resolve, reject) =>
-      this.#grpc.bindAsync(`unix://${this.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-    );
-    await secureSocket(this.address, config.grpc.uid, config.grpc.gid);
+    await this.#early.open();
     await this.#ttrpc.listen(this.ttrpcAddress);
     await secureSocket(this.ttrpcAddress, config.ttrpc.uid, config.ttrpc.gid);
     if (metrics) await metrics.serve(config.metrics.address, this.#log);

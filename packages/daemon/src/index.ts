@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { Daemon, type DaemonOptions } from './daemon.js';
+export { EarlyServer, earlyServerOptions, type EarlyServerOptions } from './early-server.js';
 export { builtins } from './builtins.js';
 export { systemPlugins } from './services/index.js';
 export { VERSION, REVISION } from './version.js';

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { IntrospectionClient, IntrospectionService } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
+import { VersionClient, VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
+import { bindService } from '@ctrd/grpc';
+import { EarlyServer } from './early-server.js';
+import { VERSION } from './version.js';
+
+async function withServer(fn: (s: EarlyServer, address: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-early-'));
+  const address = join(dir, 'ctrd.sock');
+  const s = await EarlyServer.listen({ address, maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, uid: 0, gid: 0, version: true });
+  try {
+    await fn(s, address);
+  } finally {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function unary<Res>(call: (cb: (err: grpc.ServiceError | null, res: Res) => void) => void): Promise<Res> {
+  return new Promise((resolve, reject) => call((err, res) => (err ? reject(err) : resolve(res))));
+}
+
+const introspection = bindService(IntrospectionService, {
+  plugins: async () => ({ plugins: [] }),
+  server: async () => ({ uuid: 'u-1', pid: 1, pidns: 0, deprecations: [] }),
+});
+
+test('EarlyServer answers Version before the plugins load and holds other calls until open', async () => {
+  await withServer(async (s, address) => {
+    const v = new VersionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    const i = new IntrospectionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    try {
+      const res = await unary<{ version: string }>((cb) => v.version({}, cb));
+      assert.equal(res.version, VERSION);
+      let answered = false;
+      const held = unary<{ uuid: string }>((cb) => i.server({}, cb)).then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(answered, false, 'a call to a service not added yet must wait');
+      s.addServices([introspection, bindService(VersionService, { version: async () => ({ version: 'plugin', revision: '' }) })]);
+      await s.open();
+      assert.equal((await held).uuid, 'u-1');
+      // The plugins' Version replaces the early one without a duplicate-handler error.
+      assert.equal((await unary<{ version: string }>((cb) => v.version({}, cb))).version, 'plugin');
+    } finally {
+      v.close();
+      i.close();
+    }
+  });
+});
+
+test('EarlyServer refuses held calls with UNAVAILABLE when start-up fails, and close removes the socket', async () => {
+  await withServer(async (s, address) => {
+    const i = new IntrospectionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    try {
+      const held = unary((cb) => i.server({}, cb));
+      await new Promise((r) => setTimeout(r, 100));
+      s.refuse();
+      await assert.rejects(held, (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE);
+    } finally {
+      i.close();
+    }
+    await s.close();
+    await assert.rejects(stat(address), { code: 'ENOENT' });
+  });
+});

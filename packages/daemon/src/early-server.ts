@@ -1,0 +1,141 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import { constants as h2 } from 'node:http2';
+import { VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
+import { unlink } from 'node:fs/promises';
+import type { DaemonConfig } from '@ctrd/config';
+import { bindService, type BoundService } from '@ctrd/grpc';
+import { prepareSocket, secureSocket } from './socket.js';
+import { REVISION, VERSION } from './version.js';
+
+/** EarlyServerOptions configures an EarlyServer. */
+export interface EarlyServerOptions {
+  address: string;
+  maxRecvMessageSize: number;
+  maxSendMessageSize: number;
+  uid: number;
+  gid: number;
+  /** serve Version before the plugins load (false when the version plugin is disabled). */
+  version: boolean;
+}
+
+/** earlyServerOptions derives the early gRPC server's options from the daemon config. */
+export function earlyServerOptions(config: DaemonConfig): EarlyServerOptions {
+  return {
+    address: config.grpc.address,
+    maxRecvMessageSize: config.grpc.max_recv_message_size,
+    maxSendMessageSize: config.grpc.max_send_message_size,
+    uid: config.grpc.uid,
+    gid: config.grpc.gid,
+    version: !config.disabled_plugins.includes('io.containerd.grpc.v1.version'),
+  };
+}
+
+type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+type ServerInternals = { handlers?: Map<string, unknown> } & Record<'_streamHandler' | '_channelzHandler', StreamHandler | undefined>;
+
+/**
+ * EarlyServer is the daemon's gRPC server, bound to its socket before the plugins load so that
+ * Version answers at once, as containerd's does. A call to any other method waits until `open`
+ * (the plugins loaded and their services added) and is then dispatched as usual, or refused
+ * with REFUSED_STREAM (UNAVAILABLE to the client) after `refuse`. When the gRPC library offers
+ * no hook to hold calls, the server is only bound by `open`, after the plugins loaded.
+ */
+export class EarlyServer {
+  readonly server: grpc.Server;
+  readonly address: string;
+  readonly #opts: EarlyServerOptions;
+  #state: 'loading' | 'open' | 'refused' = 'loading';
+  readonly #held: Array<() => void> = [];
+  #bound = false;
+  #version?: BoundService;
+
+  private constructor(opts: EarlyServerOptions) {
+    this.#opts = opts;
+    this.address = opts.address;
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': opts.maxRecvMessageSize,
+      'grpc.max_send_message_length': opts.maxSendMessageSize,
+    });
+  }
+
+  /** listen prepares the socket (refusing when another daemon serves there), binds and serves Version. */
+  static async listen(opts: EarlyServerOptions): Promise<EarlyServer> {
+    const s = new EarlyServer(opts);
+    await prepareSocket(opts.address);
+    if (!s.#holdCalls()) return s;
+    if (opts.version) {
+      s.#version = bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) });
+      s.server.addService(s.#version.definition, s.#version.implementation);
+    }
+    await s.#bind();
+    return s;
+  }
+
+  /**
+   * addServices replaces the early Version service by the plugins' services; call it once the
+   * plugins loaded, before `open`.
+   */
+  addServices(services: Iterable<BoundService>): void {
+    if (this.#version) this.server.removeService(this.#version.definition);
+    for (const svc of services) this.server.addService(svc.definition, svc.implementation);
+  }
+
+  /** open dispatches the held calls and every later one; it binds the socket if that waited. */
+  async open(): Promise<void> {
+    if (!this.#bound) await this.#bind();
+    this.#state = 'open';
+    for (const go of this.#held.splice(0)) go();
+  }
+
+  /** refuse answers every held and later call to an unregistered method with REFUSED_STREAM. */
+  refuse(): void {
+    this.#state = 'refused';
+    for (const go of this.#held.splice(0)) go();
+  }
+
+  /** close stops serving at once and removes the socket, for a start-up that failed before the Daemon took over. */
+  async close(): Promise<void> {
+    this.refuse();
+    this.server.forceShutdown();
+    if (this.#bound) await unlink(this.address).catch(() => {});
+  }
+
+  async #bind(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.server.bindAsync(`unix://${this.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    this.#bound = true;
+    await secureSocket(this.address, this.#opts.uid, this.#opts.gid);
+  }
+
+  /**
+   * holdCalls wraps the server's per-stream dispatch so that a call to a method not registered
+   * yet waits for `open`. It reports false when the library's dispatch methods are not there.
+   */
+  #holdCalls(): boolean {
+    const internals = this.server as unknown as ServerInternals;
+    const names = ['_streamHandler', '_channelzHandler'] as const;
+    if (!(internals.handlers instanceof Map) || names.some((n) => typeof internals[n] !== 'function')) return false;
+    const early = this;
+    for (const name of names) {
+      const dispatch = internals[name]!;
+      internals[name] = function (this: unknown, extra, stream, headers) {
+        const path = String(headers[h2.HTTP2_HEADER_PATH] ?? '');
+        const go = () => {
+          if (stream.destroyed || stream.closed) return;
+          if (early.#state === 'refused' && !internals.handlers!.has(path)) {
+            stream.on('error', () => {});
+            stream.close(h2.NGHTTP2_REFUSED_STREAM);
+          } else dispatch.call(this, extra, stream, headers);
+        };
+        if (early.#state === 'loading' && !internals.handlers!.has(path)) {
+          // Until dispatched nothing listens for the stream's errors (a client's reset).
+          stream.on('error', () => {});
+          early.#held.push(go);
+        } else go();
+      };
+    }
+    return true;
+  }
+}
