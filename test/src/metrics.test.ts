@@ -25,8 +25,10 @@ test('metrics endpoint serves Prometheus text with gRPC, plugin and process fami
   const port = await freePort();
   const d = await TestDaemon.start({ toml: `[metrics]\naddress = "127.0.0.1:${port}"\ngrpc_histogram = true` });
   try {
-    assert.equal(d.ctr(['version']).code, 0);
+    // Version answers before the plugins are up, from a server that counts nothing yet: create
+    // the namespace first, which waits for the full start.
     assert.equal(d.ctr(['namespaces', 'create', 'metrics-ns']).code, 0);
+    assert.equal(d.ctr(['version']).code, 0);
     const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
