@@ -25,10 +25,18 @@ export interface CallContext {
   readonly method: string;
 }
 
+/**
+ * first returns a header's first value. Node's HTTP/2 server folds a repeated header into one
+ * value joined with `, `; containerd (grpc-go keeps the fields apart) uses the first, so the
+ * folded value is cut at its first comma. The headers read here carry identifiers, which never
+ * contain a comma.
+ */
 function first(md: Metadata, key: string): string | undefined {
   const v = md.get(key)[0];
   if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : v.toString('utf8');
+  const s = typeof v === 'string' ? v : v.toString('utf8');
+  const comma = s.indexOf(',');
+  return comma < 0 ? s : s.slice(0, comma).trim();
 }
 
 /** callContext builds the CallContext of a server call. */

@@ -60,6 +60,10 @@ test('bound handlers over a unix socket', async () => {
   try {
     assert.deepEqual(await unary({ name: 'a' }, md('default')), { name: 'a', ns: 'default' });
     await assert.rejects(unary({ name: 'a' }, md()), (e: Error) => isFailedPrecondition(e) && e.message === 'namespace is required');
+    // A repeated namespace header: the first value counts, as in containerd.
+    const twice = md('ns1');
+    twice.add('containerd-namespace', 'ns2');
+    assert.deepEqual(await unary({ name: 'a' }, twice), { name: 'a', ns: 'ns1' });
     await assert.rejects(unary({ name: 'missing' }, md('ns1')), (e: Error) => isNotFound(e) && e.message === 'thing "missing"');
     const items: unknown[] = [];
     for await (const x of client.list!.call(client, { n: 3 }, md('x')) as AsyncIterable<unknown>) items.push(x);

@@ -22,7 +22,10 @@ const capture = (...parts: string[]): string => `(${parts.join('')})`;
 const anchored = (...parts: string[]): RegExp => new RegExp(`^${parts.join('')}$`);
 
 const alphaNumeric = '[a-z0-9]+';
-const separator = '(?:[._]|__|[-]*)';
+// containerd's grammar writes the dash run as `[-]*`; an empty separator adds nothing (two
+// alpha-numeric runs side by side are one run) but makes a backtracking engine take exponential
+// time on a long name ending in a bad character, so the run is one dash or more here.
+const separator = '(?:[._]|__|-+)';
 const pathComponent = alphaNumeric + optional(repeated(separator, alphaNumeric));
 const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domain = domainComponent + optional(repeated('\\.', domainComponent)) + optional(':', '[0-9]+');

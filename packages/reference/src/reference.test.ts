@@ -105,3 +105,12 @@ test('reference helpers', () => {
   assert.equal(isDigest('sha256:'), false);
   assert.equal(validateDigest(D), D);
 });
+
+test('a long name ending in a bad character is refused in linear time', () => {
+  for (const s of ['a'.repeat(40) + '!', 'a'.repeat(5000) + '!', `docker.io/${'ab-'.repeat(2000)}!`, `x/${'a.b_c__d-'.repeat(500)}A`]) {
+    const started = performance.now();
+    assert.throws(() => parseNormalizedNamed(s), (e: unknown) => isInvalidArgument(e));
+    assert.ok(performance.now() - started < 500, `${s.slice(0, 20)}…: ${performance.now() - started} ms`);
+  }
+  assert.equal(parseNormalizedNamed('a--b__c.d_e').toString(), 'docker.io/library/a--b__c.d_e');
+});

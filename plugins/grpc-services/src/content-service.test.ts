@@ -151,6 +151,10 @@ test('Read streams 1 MiB chunks and List batches of 100', withServer(async (srv)
   await assert.rejects(async () => {
     for await (const _ of srv.conn.stream(c.read({ digest: bigDigest, offset: big.length + 1, size: 0 }, srv.conn.metadata())));
   }, /read past object length/);
+  // containerd reads a negative offset as 0, and a size past the end up to the end.
+  const tail: number[] = [];
+  for await (const chunk of srv.conn.stream(c.read({ digest: bigDigest, offset: -5, size: big.length + 100 }, srv.conn.metadata()))) tail.push(chunk.offset, chunk.data.length);
+  assert.deepEqual(tail, [0, 1 << 20, 1 << 20, 1 << 20, 2 << 20, (1 << 19) + 3]);
 
   for (let i = 0; i < 205; i++) {
     const b = Buffer.from(`blob ${i}`);
@@ -172,4 +176,12 @@ test('the lease header puts new content into that lease', withServer(async (srv)
   await srv.metadata.leases.delete('default', 'pull-1');
   await srv.metadata.collectGarbage();
   await assert.rejects(new RemoteContentStore(srv.conn).info(digest), isNotFound);
+}));
+
+test('a malformed digest is InvalidArgument even without a namespace, as in containerd', withServer(async (srv) => {
+  const c = srv.conn.client(ContentClient);
+  const code = await new Promise<number | undefined>((resolve) => {
+    c.info({ digest: 'sha256:nothex' }, new Metadata(), (err: ServiceError | null) => resolve(err?.code));
+  });
+  assert.equal(code, status.INVALID_ARGUMENT);
 }));

@@ -1,7 +1,7 @@
 import { TypeUrls } from '@ctrd/api';
 import { ContentDelete } from '@ctrd/api/gen/containerd/events/content.js';
 import { ContentService, type Info as WireInfo, type Status as WireStatus } from '@ctrd/api/gen/containerd/services/content/v1/content.js';
-import type { ContentStore, Info, Status } from '@ctrd/content';
+import { validateDigest, type ContentStore, type Info, type Status } from '@ctrd/content';
 import { InvalidArgumentError, OutOfRangeError } from '@ctrd/errdefs';
 import { TOPICS } from '@ctrd/events';
 import { bindService, type BoundService, type CallContext } from '@ctrd/grpc';
@@ -34,6 +34,8 @@ export function contentService({ metadata, publisher }: Pick<ServiceDeps, 'metad
   const storeOf = (ctx: CallContext): ContentStore => metadata.content(ctx.namespace, { lease: ctx.lease });
   return bindService(ContentService, {
     async info(req, ctx) {
+      // As containerd, a malformed digest is refused before the namespace is looked at.
+      validateDigest(req.digest);
       return { info: infoOut(await storeOf(ctx).info(req.digest)) };
     },
     async update(req, ctx) {
@@ -53,18 +55,21 @@ export function contentService({ metadata, publisher }: Pick<ServiceDeps, 'metad
       if (batch.length > 0) yield { info: batch };
     },
     async delete(req, ctx) {
+      validateDigest(req.digest);
       const ns = ctx.namespace;
       await storeOf(ctx).delete(req.digest);
       await publishEvent(publisher, ns, TOPICS.contentDelete, TypeUrls.ContentDelete, ContentDelete, { digest: req.digest });
       return {};
     },
     async *read(req, ctx) {
+      validateDigest(req.digest);
       const ra = await storeOf(ctx).readerAt({ digest: req.digest });
       try {
-        if (req.offset < 0) throw new InvalidArgumentError(`invalid read offset ${req.offset}`);
-        if (req.offset > ra.size) throw new OutOfRangeError(`read past object length ${ra.size} bytes`);
-        const end = req.size > 0 && req.offset + req.size < ra.size ? req.offset + req.size : ra.size;
-        for (let off = req.offset; off < end && !ctx.signal.aborted; ) {
+        // As containerd: a negative offset reads from the start, a size of 0 or less (or past the end) to the end.
+        const start = Math.max(req.offset, 0);
+        if (start > ra.size) throw new OutOfRangeError(`read past object length ${ra.size} bytes`);
+        const end = req.size > 0 && start + req.size < ra.size ? start + req.size : ra.size;
+        for (let off = start; off < end && !ctx.signal.aborted; ) {
           const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - off));
           const n = await ra.readAt(buf, off);
           if (n === 0) break;
