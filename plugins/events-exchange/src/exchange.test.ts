@@ -55,6 +55,23 @@ test('a published event reaches a subscriber as a sealed, numbered envelope', as
   ex.close();
 });
 
+test('a retained envelope keeps only the type url and bytes of the event it was given', async () => {
+  const ex = createExchange();
+  // A decoded request can carry more than the Any: none of it may live on in the replay ring.
+  const request = { typeUrl: 'containerd.events.Test', value: enc.encode('{"id":"a"}'), extra: new Uint8Array(1 << 16) };
+  await ex.publish('default', '/tasks/exit', request);
+  await ex.forward({ timestamp: new Date(), namespace: 'default', topic: '/tasks/exit', event: { ...request } });
+  const replayed = await take(ex.subscribe({ after: 0 }), 2);
+  assert.equal(replayed.length, 2);
+  for (const env of replayed) {
+    assert.deepEqual(Object.keys(env.event), ['typeUrl', 'value']);
+    assert.equal(env.event.typeUrl, 'containerd.events.Test');
+    assert.equal(dec.decode(env.event.value), '{"id":"a"}');
+    assert.ok(Object.isFrozen(env.event));
+  }
+  ex.close();
+});
+
 test('envelopes arrive in publish order across namespaces and topics', async () => {
   const ex = createExchange();
   const sub = ex.subscribe();

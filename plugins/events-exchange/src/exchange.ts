@@ -136,7 +136,17 @@ class InProcessExchange implements EventExchange {
   }
 
   #dispatch(fields: Omit<Envelope, 'sequence'>): void {
-    const envelope = Object.freeze({ ...fields, sequence: ++this.#sequence });
+    // The ring keeps envelopes for a long time, so each is built as one fixed literal: spreading
+    // `fields` gives V8 a fresh hidden class per envelope once publish and forward have passed
+    // differently shaped events, and copying the event keeps only its two fields from the caller.
+    const { timestamp, namespace, topic, event } = fields;
+    const envelope = Object.freeze({
+      timestamp,
+      namespace,
+      topic,
+      event: Object.freeze({ typeUrl: event.typeUrl, value: event.value }),
+      sequence: ++this.#sequence,
+    });
     const entry: Entry = { envelope, adaptor: envelopeAdaptor(envelope, this.#decodeEvent) };
     this.#ring.push(entry);
     for (const sub of this.#subscribers) sub.offer(entry);
