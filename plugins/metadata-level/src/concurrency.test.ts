@@ -33,3 +33,12 @@ test('a rejected change writes nothing, not even the namespace', async () => {
   assert.deepEqual(await db.namespaces.list(), []);
   await db.close();
 });
+
+test('a resource change on a missing lease is NotFound whatever the resource, as in containerd', async () => {
+  const db = await openMetadataDB(new MemoryLevel<string, string>());
+  for (const resource of [{ type: 'ingests', id: 'r' }, { type: 'bogus', id: 'x' }, { type: 'snapshots/', id: '' }]) {
+    assert.equal(codeOf(await db.leases.addResource('ns', 'missing', resource).catch((e: unknown) => e)), 'NOT_FOUND');
+    assert.equal(codeOf(await db.leases.deleteResource('ns', 'missing', resource).catch((e: unknown) => e)), 'NOT_FOUND');
+  }
+  await db.close();
+});

@@ -62,19 +62,18 @@ export class LevelLeaseManager implements LeaseManager {
 
   async addResource(namespace: string, id: string, resource: LeaseResource): Promise<void> {
     requireNamespace(namespace);
-    const parsed = parseLeaseResource(resource);
+    // As containerd: a missing lease is NotFound before the resource is even looked at.
     await this.core.write(async (tx) => {
       if ((await tx.get(KEYS.lease(namespace, id))) === undefined) throw new NotFoundError(`lease ${JSON.stringify(id)}`);
-      tx.put(leaseResourceKey(namespace, id, parsed), 1);
+      tx.put(leaseResourceKey(namespace, id, parseLeaseResource(resource)), 1);
     });
   }
 
   async deleteResource(namespace: string, id: string, resource: LeaseResource): Promise<void> {
     requireNamespace(namespace);
-    const parsed = parseLeaseResource(resource);
     await this.core.write(async (tx) => {
       if ((await tx.get(KEYS.lease(namespace, id))) === undefined) throw new NotFoundError(`lease ${JSON.stringify(id)}`);
-      tx.del(leaseResourceKey(namespace, id, parsed));
+      tx.del(leaseResourceKey(namespace, id, parseLeaseResource(resource)));
       tx.dirty = true;
     });
   }

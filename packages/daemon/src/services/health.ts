@@ -1,4 +1,5 @@
 import { HealthService, HealthCheckResponse_ServingStatus } from '@ctrd/api/gen/grpc/health/v1/health.js';
+import { NotFoundError } from '@ctrd/errdefs';
 import { bindService, type GrpcServicePlugin } from '@ctrd/grpc';
 import { definePlugin, PluginType } from '@ctrd/plugin';
 
@@ -14,8 +15,13 @@ export const healthPlugin = definePlugin<GrpcServicePlugin>({
     return {
       grpcServices: () => [
         bindService(HealthService, {
-          check: async () => ({ status: status() }),
-          watch: async function* (_req, ctx) {
+          // Only the server as a whole ("") has a status, as in containerd; any other name is unknown.
+          check: async (req) => {
+            if (req.service !== '') throw new NotFoundError('unknown service');
+            return { status: status() };
+          },
+          watch: async function* (req, ctx) {
+            if (req.service !== '') throw new NotFoundError('unknown service');
             yield { status: status() };
             if (ic.signal.aborted) return;
             await new Promise<void>((resolve) => {
