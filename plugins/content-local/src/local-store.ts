@@ -24,6 +24,7 @@ import { ingestPaths, ingestPathsOf, readIngestStatus, type IngestPaths } from '
 import { openIngest } from './open-ingest.js';
 import { LocalWriter } from './local-writer.js';
 import { tryLockRef, withBlobLock } from './locks.js';
+import { fault } from '@ctrd/fault';
 
 /** LocalStoreOptions tune createLocalStore. */
 export interface LocalStoreOptions {
@@ -173,6 +174,7 @@ class LocalStore implements LocalContentStore {
         await rm(paths.dir, { recursive: true, force: true });
         throw new AlreadyExistsError(`content ${digest}`);
       }
+      fault('content.commit.before-publish');
       const now = new Date();
       // The sidecar goes first: a crash after it leaves a stale record that the next commit of
       // this digest overwrites, never a published blob missing the labels it was committed with.
@@ -186,6 +188,7 @@ class LocalStore implements LocalContentStore {
         throw err;
       }
       await fsyncDir(this.#blobs);
+      fault('content.commit.after-publish');
       await rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
     });
   }

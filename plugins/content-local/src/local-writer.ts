@@ -4,6 +4,7 @@ import { DataLossError, FailedPreconditionError, InvalidArgumentError } from '@c
 import { validateDigest, validateLabels, type CommitOptions, type Status, type Writer } from '@ctrd/content';
 import { type IngestPaths, writeUpdatedAt } from './ingest.js';
 import { isENOENT } from './fsutil.js';
+import { fault } from '@ctrd/fault';
 
 /** WriterHost is what a LocalWriter needs from its store. */
 export interface WriterHost {
@@ -92,6 +93,7 @@ export class LocalWriter implements Writer {
       }
       s.offset += data.length;
       s.updatedAt = new Date();
+      fault('content.write');
     });
   }
 

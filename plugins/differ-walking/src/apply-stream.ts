@@ -9,6 +9,7 @@ import { compressionOf, sniffCompression, type LayerApplyResult, type LayerStrea
 import { decompress } from './decompress.js';
 import { LayerWriter, type TarHeader } from './layer-writer.js';
 import { ensureBinaryPax } from './pax.js';
+import { fault } from '@ctrd/fault';
 
 interface Meter {
   hash: ReturnType<typeof createHash>;
@@ -130,6 +131,7 @@ export async function applyLayerStream(
         throw isInvalidArgument(err) ? err : wrapFs(err, entry.header.name);
       }
       for await (const _ of entry); // drain what write did not read
+      fault('differ.apply');
     }
     await feeding;
     writer.finish();

@@ -1,4 +1,5 @@
 import { UnavailableError } from '@ctrd/errdefs';
+import { fault } from '@ctrd/fault';
 import type { GcScheduler, GcStats } from '@ctrd/metadata';
 
 /** Collectable is what the scheduler drives: a collection and the change feed of the metadata store. */
@@ -144,6 +145,7 @@ export class Scheduler implements GcScheduler {
     const started = performance.now();
     let failed = false;
     try {
+      fault('gc.collect');
       const stats = await this.#target.collectGarbage();
       this.#gcTime += performance.now() - started;
       this.#collections++;

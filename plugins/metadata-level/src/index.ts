@@ -20,7 +20,8 @@
  *     ├── content/
  *     │   ├── blob/<digest>                   {size, labels, createdAt, updatedAt}   this namespace's reference
  *     │   └── ingests/<ref>                   {ref: "<ns>/<n>/<ref>", startedAt, expireAt?, expected?, size?}
- *     ├── snapshots/<snapshotter>/<key>       {name: backend key, parent?, kind, labels, createdAt, updatedAt}
+ *     ├── snapshots/<snapshotter>/<key>       {name: backend key, parent?, kind, labels, createdAt, updatedAt,
+ *     │                                        committing?{name, backend, labels, lease?}}
  *     └── leases/<id>                         {labels, createdAt}
  *         ├── content/<digest>                1
  *         ├── ingests/<ref>                   1
@@ -55,7 +56,8 @@
  * records above; the backend only sees names `<ns>/<n>/<key>` (n from `snapshotseq`) and only the
  * `containerd.io/snapshot/*` and `containerd.io/snapshot.ref` labels. Removing a snapshot removes
  * its record; the backend snapshot goes at the next collection, which removes every backend
- * snapshot no record names.
+ * snapshot no record names. A commit marks the Active record `committing` before the backend
+ * commits; `recover()`, run by the plugin at start, finishes a commit a crash cut short there.
  *
  * @packageDocumentation
  */

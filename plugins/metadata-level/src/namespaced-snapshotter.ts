@@ -1,3 +1,4 @@
+import { fault } from '@ctrd/fault';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnknownError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
 import { checkLabels, filterBy, requireNamespace } from '@ctrd/metadata';
 import type { Mount } from '@ctrd/mount';
@@ -9,6 +10,7 @@ import type { ReadView, WriteTxn } from './kv.js';
 import { holdInLease, releaseFromLease } from './lease-manager.js';
 import type { SnapshotRecord } from './records.js';
 import { collectBackend } from './snapshot-collector.js';
+import { recoverCommits } from './commit-recovery.js';
 
 /** SNAPSHOT_SEQUENCE_KEY holds the last number used in a backend snapshot name. */
 export const SNAPSHOT_SEQUENCE_KEY = 'snapshotseq';
@@ -34,6 +36,11 @@ export interface NamespacedSnapshotter {
   readonly backend: Snapshotter;
   /** forNamespace returns the snapshotter as namespace `ns` sees it, under `opts.lease` when given. */
   forNamespace(ns: string, opts?: SnapshotViewOptions): Snapshotter;
+  /**
+   * recover finishes commits a crash cut short after the backend had committed (the records still
+   * named the Active snapshot); run it once at start, before serving. Resolves to the number finished.
+   */
+  recover(): Promise<number>;
   /**
    * collect removes every backend snapshot no namespace records (children first), then runs the
    * backend's cleanup; it resolves to the number removed. Garbage collection calls it.
@@ -65,6 +72,7 @@ export function createNamespacedSnapshotter(core: MetaCore, gc: GarbageCollector
     name,
     backend,
     forNamespace: (ns, opts) => new NamespaceSnapshotView(core, name, backend, pending, requireNamespace(ns), opts?.lease),
+    recover: () => recoverCommits(core, name, backend),
     collect,
   };
 }
@@ -187,6 +195,7 @@ class NamespaceSnapshotView implements Snapshotter {
       try {
         mounts = kind === Kind.View ? await this.backend.view(bkey, bparent, bopts) : await this.backend.prepare(bkey, bparent, bopts);
         created = bkey;
+        fault('metadata.snapshot.prepare');
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
         // A backend that found the target already committed answers AlreadyExists: record that snapshot.
@@ -246,10 +255,14 @@ class NamespaceSnapshotView implements Snapshotter {
       tx.put(SNAPSHOT_SEQUENCE_KEY, seq);
       const nameKey = `${this.ns}/${seq}/${name}`;
       this.pending.add(nameKey);
+      const committing: NonNullable<SnapshotRecord['committing']> = { name, backend: nameKey, labels };
+      if (this.lease) committing.lease = this.lease;
+      tx.put(this.key(key), { ...r, committing });
       return { bkey: r.name, nameKey };
     });
     try {
       await this.backend.commit(nameKey, bkey, { labels: inheritedLabels(labels) });
+      fault('metadata.snapshot.commit');
       await this.core.write(async (tx) => {
         if ((await tx.get(this.key(name))) !== undefined) throw new AlreadyExistsError(`snapshot ${JSON.stringify(name)}`);
         const r = await this.record(tx, key);

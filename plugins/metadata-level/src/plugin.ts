@@ -55,7 +55,7 @@ export const levelMetadataPlugin = definePlugin<LevelMetadataStore, LevelMetadat
     const path = join(ic.rootDir, 'meta.db');
     const db = await openMetadataDB(path);
     const content = db.contentStore(backing, policy);
-    for (const [name, backend] of ic.getByType(Snapshotter)) db.addSnapshotter(name, backend);
+    for (const [name, backend] of ic.getByType(Snapshotter)) await db.addSnapshotter(name, backend).recover();
     ic.meta.exports.path = path;
     ic.meta.exports.policy = ic.config.content_sharing_policy;
     return {

@@ -78,6 +78,12 @@ export interface SnapshotRecord {
   createdAt: string;
   updatedAt: string;
   children?: string[];
+  /**
+   * committing is set on an Active record while the backend commits it: the committed record's
+   * key, backend name, labels and lease, so that a commit cut short by a crash after the backend
+   * finished is completed on restart (see `recoverCommits`).
+   */
+  committing?: { name: string; backend: string; labels: Record<string, string>; lease?: string };
 }
 
 /** encodeAny stores an `Any`. */

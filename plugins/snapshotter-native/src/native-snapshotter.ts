@@ -4,6 +4,7 @@ import type { Mount } from '@ctrd/mount';
 import { type Info, Kind, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
 import { MetaStore, type StoredSnapshot, diskUsage } from '@ctrd/snapshots/storage';
 import { copyDir } from './copy-dir.js';
+import { fault } from '@ctrd/fault';
 
 /**
  * NativeSnapshotter keeps every snapshot as a full directory: a new Active snapshot starts as a
@@ -54,6 +55,7 @@ class Native implements NativeSnapshotter {
       const { id } = tx.getInfo(key);
       const usage = await diskUsage(this.dir(id));
       tx.commitActive(key, name, usage, opts);
+      fault('snapshot.commit');
     });
   }
 
@@ -68,6 +70,7 @@ class Native implements NativeSnapshotter {
         try {
           await rename(path, target);
           renamed = target;
+          fault('snapshot.remove');
         } catch (err) {
           // A view of a parent has no directory of its own.
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -114,6 +117,7 @@ class Native implements NativeSnapshotter {
           path = this.dir(s.id);
           await rename(td, path);
           td = '';
+          fault('snapshot.create');
         }
         return s;
       });

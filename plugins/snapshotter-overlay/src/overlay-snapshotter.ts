@@ -4,6 +4,7 @@ import type { Mount } from '@ctrd/mount';
 import { type Info, Kind, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
 import { MetaStore, type MetaTransaction, type StoredSnapshot, diskUsage } from '@ctrd/snapshots/storage';
 import { supportsIndexOption } from './supported.js';
+import { fault } from '@ctrd/fault';
 
 /** UPPERDIR_LABEL is the label that carries a snapshot's upper directory when asked for. */
 export const UPPERDIR_LABEL = 'containerd.io/snapshot/overlay.upperdir';
@@ -88,6 +89,7 @@ class Overlay implements OverlaySnapshotter {
     await this.ms.update(async (tx) => {
       const { id } = tx.getInfo(key);
       tx.commitActive(key, name, await diskUsage(this.upper(id)), opts);
+      fault('snapshot.commit');
     });
   }
 
@@ -96,6 +98,7 @@ class Overlay implements OverlaySnapshotter {
       tx.remove(key);
       return this.opts.asyncRemove ? [] : this.orphans(tx);
     });
+    fault('snapshot.remove');
     for (const dir of removals) await rm(dir, { recursive: true, force: true });
   }
 
@@ -144,6 +147,7 @@ class Overlay implements OverlaySnapshotter {
         path = join(this.root, 'snapshots', s.id);
         await rename(td, path);
         td = '';
+        fault('snapshot.create');
         return s;
       });
       return this.mountsOf(s);

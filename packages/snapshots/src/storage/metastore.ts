@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DataLossError, FailedPreconditionError, isNotFound } from '@ctrd/errdefs';
 import { MetaTransaction, type SnapshotRecord, type StoreState } from './transaction.js';
+import { fault } from '@ctrd/fault';
 
 const FORMAT_VERSION = 1;
 
@@ -106,6 +107,7 @@ export class MetaStore {
     } finally {
       await fh.close();
     }
+    fault('snapshot.metastore.persist');
     await rename(tmp, this.path);
   }
 }

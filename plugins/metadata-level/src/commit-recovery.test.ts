@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createNativeSnapshotter } from '@ctrd/snapshotter-native';
+import { Kind, type Snapshotter } from '@ctrd/snapshots';
+import { MemoryLevel } from 'memory-level';
+import { openMetadataDB } from './metadata-db.js';
+
+/** A backend whose commit fails after (or instead of) committing, as a crash between the two writes would leave it. */
+function failingCommit(backend: Snapshotter, after: boolean): Snapshotter {
+  return new Proxy(backend, {
+    get(target, prop, receiver) {
+      if (prop !== 'commit') return Reflect.get(target, prop, receiver);
+      return async (...args: Parameters<Snapshotter['commit']>) => {
+        if (after) await target.commit(...args);
+        throw new Error('crash');
+      };
+    },
+  });
+}
+
+for (const after of [true, false]) {
+  test(`recover ${after ? 'finishes a commit the backend completed' : 'drops the mark of a commit that never happened'}`, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ctrd-recover-'));
+    try {
+      const backend = await createNativeSnapshotter(root);
+      const db = await openMetadataDB(new MemoryLevel<string, string>());
+      await db.leases.create('ns', { id: 'l1' });
+      const sn = db.addSnapshotter('native', failingCommit(backend, after));
+      const view = sn.forNamespace('ns', { lease: 'l1' });
+      await view.prepare('a');
+      await assert.rejects(view.commit('b', 'a', { labels: { x: 'y' } }), /crash/);
+      assert.equal(await sn.recover(), after ? 1 : 0);
+      const names: string[] = [];
+      await view.walk((i) => void names.push(`${i.name}:${i.kind}`));
+      assert.deepEqual(names, after ? [`b:${Kind.Committed}`] : [`a:${Kind.Active}`]);
+      if (after) {
+        assert.deepEqual((await view.stat('b')).labels, { x: 'y' });
+        const held = (await db.leases.listResources('ns', 'l1')).map((r) => r.id);
+        assert.deepEqual(held, ['b']);
+      }
+      assert.equal(await sn.recover(), 0, 'nothing left to recover');
+      await backend.close();
+      await db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}
