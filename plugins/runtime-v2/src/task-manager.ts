@@ -287,6 +287,15 @@ export class TaskManager implements PlatformRuntime {
       entry = { task, conn, log: undefined };
       conn.tasks.add(entry);
       await task.connect(this.opts.loadTimeoutMs ?? 5000);
+      if (await this.deletedInShim(task)) {
+        // The daemon died between the shim's delete and the bundle's removal: the task's end was
+        // already reported, only the bundle is left.
+        this.log.info({ namespace, id }, 'task already deleted by its shim; removing its bundle');
+        this.detach(entry);
+        this.release(entry.conn);
+        await bundle.delete();
+        return;
+      }
       if (existsSync(bundle.file(BUNDLE_FILES.log))) entry.log = await this.openLog(bundle);
       this.entries.set(key(namespace, id), entry);
     } catch (err) {
@@ -296,6 +305,17 @@ export class TaskManager implements PlatformRuntime {
         this.release(entry.conn);
       }
       await this.cleanupDeadShim(namespace, id, bundle, binary);
+    }
+  }
+
+  /** deletedInShim reports whether a live shim no longer knows the task (State answers NotFound). */
+  private async deletedInShim(task: ShimTask): Promise<boolean> {
+    try {
+      await task.state();
+      return false;
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
     }
   }
 

@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupTempMounts } from '@ctrd/mount';
 import type { BoundService, GrpcServicePlugin } from '@ctrd/grpc';
 import { FailedPreconditionError } from '@ctrd/errdefs';
 import { MetadataStore } from '@ctrd/metadata';
@@ -69,9 +72,16 @@ export const transferPlugin = definePlugin<GrpcServicePlugin, TransferConfig>({
     },
     defaults: { snapshotter: 'overlayfs' },
   },
-  init(ic) {
+  async init(ic) {
     const meta = ic.get(MetadataStore);
+    // Temporary mounts for applying layers live under the plugin's root, where start-up can
+    // detach whatever a killed daemon left.
+    const mountDir = join(ic.rootDir, 'tmpmounts');
+    await mkdir(mountDir, { recursive: true });
+    const left = await cleanupTempMounts(mountDir);
+    if (left.length) ic.log.warn({ mounts: left }, 'detached temporary mounts left by an earlier run');
     const deps: TransferDeps = {
+      mountDir,
       content: (ns, lease) => meta.content(ns, lease ? { lease } : {}),
       images: meta.images,
       leases: meta.leases,
