@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanupTempMounts } from '@ctrd/mount';
 import { Differ } from '@ctrd/diff';
 import { createWalkingDiffer } from '@ctrd/differ-walking';
 import { Exchange } from '@ctrd/events';
@@ -34,9 +37,14 @@ export const diffPlugin = definePlugin<GrpcServicePlugin>({
   type: PluginType.GRPC,
   id: 'diff',
   requires: [PluginType.Metadata, PluginType.Differ],
-  init(ic) {
+  async init(ic) {
     if (!ic.getByType(Differ).has('walking')) throw new SkipPluginError('differ "walking" is not loaded');
-    const service = diffService({ metadata: ic.get(MetadataStore), differFor: (store) => createWalkingDiffer(store) });
+    // Temporary mounts live under the plugin's root, where start-up detaches what a killed daemon left.
+    const mountDir = join(ic.rootDir, 'tmpmounts');
+    await mkdir(mountDir, { recursive: true });
+    const left = await cleanupTempMounts(mountDir);
+    if (left.length) ic.log.warn({ mounts: left }, 'detached temporary mounts left by an earlier run');
+    const service = diffService({ metadata: ic.get(MetadataStore), differFor: (store) => createWalkingDiffer(store, { mountDir }) });
     return { grpcServices: () => [service] };
   },
 });
