@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot } from './harness.js';
+import { TestDaemon, missingTool, notRoot, mustSucceed } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:ctrctl-run';
 const FIFO_ROOT = '/run/ctrctl/fifo';
@@ -29,10 +29,7 @@ function processesMentioning(text: string): number[] {
 describe('ctrctl runs containers', { skip }, () => {
   let d: TestDaemon;
   let fixtures: string;
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrctl-run-fixtures-'));

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -5,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBusybox } from '@ctrd/images/fixtures';
 
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -197,4 +199,20 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
  */
 export async function waitReady(d: TestDaemon, ms = 60_000): Promise<void> {
   await waitFor('ctrd to answer ctr version', () => d.ctr(['version']).code === 0, ms);
+}
+
+/** busyboxMissing is a skip reason when the static busybox the image fixtures are built from is absent. */
+export function busyboxMissing(): string | undefined {
+  try {
+    findBusybox();
+    return undefined;
+  } catch {
+    return 'busybox-static not installed';
+  }
+}
+
+/** mustSucceed asserts that a command exited 0 (showing its stderr otherwise) and returns its stdout. */
+export function mustSucceed(r: RunResult): string {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }

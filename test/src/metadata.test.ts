@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ImagesClient } from '@ctrd/api/gen/containerd/services/images/v1/images.js';
 import { fromServiceError } from '@ctrd/grpc';
 import { isFailedPrecondition } from '@ctrd/errdefs';
-import { TestDaemon, missingTool } from './harness.js';
+import { TestDaemon, missingTool, mustSucceed } from './harness.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const noCtr = missingTool('ctr');
@@ -20,10 +20,7 @@ describe('namespaces, content, leases and events through containerd\'s ctr', { s
   });
   after(() => d.dispose());
 
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
 
   test('a namespaced call without the namespace header fails with FailedPrecondition', async () => {
     const client = new ImagesClient(`unix://${d.address}`, grpc.credentials.createInsecure());

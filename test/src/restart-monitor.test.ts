@@ -6,20 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot } from './harness.js';
+import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
+import { TestDaemon, waitReady, missingTool, notRoot, busyboxMissing, mustSucceed } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:restart-test';
 const NS = `restart-${randomBytes(3).toString('hex')}`;
 const STATUS = 'containerd.io/restart.status';
-function busyboxMissing(): string | undefined {
-  try {
-    findBusybox();
-    return undefined;
-  } catch {
-    return 'busybox-static not installed';
-  }
-}
 
 const skip = missingTool('ctr', 'runc', 'containerd-shim-runc-v2') ?? notRoot() ?? busyboxMissing();
 
@@ -27,10 +19,7 @@ describe('the restart monitor keeps labelled containers running', { skip }, () =
   let d: TestDaemon;
   let fixtures: string;
   const ctr = (args: string[]) => d.ctr(args, { namespace: NS });
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
   /** taskRow returns [pid, status] of a task as `ctr tasks ls` shows it, or undefined. */
   const taskRow = (id: string): [number, string] | undefined => {
     const m = new RegExp(`^${id}\\s+(\\d+)\\s+(\\w+)`, 'm').exec(ctr(['tasks', 'ls']).stdout);

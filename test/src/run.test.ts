@@ -9,7 +9,7 @@ import { connect, RemoteContainerStore } from '@ctrd/client';
 import { isFailedPrecondition } from '@ctrd/errdefs';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot } from './harness.js';
+import { TestDaemon, missingTool, notRoot, mustSucceed } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:run-test';
 // runc's state and the cgroup paths are per namespace and shared by every daemon on the host:
@@ -21,10 +21,7 @@ describe('containers really run, driven by containerd\'s ctr', { skip }, () => {
   let d: TestDaemon;
   let fixtures: string;
   const ctr = (args: string[]) => d.ctr(args, { namespace: NS });
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-run-fixtures-'));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { TaskExit } from '@ctrd/api/gen/containerd/events/task.js';
 import { connect, RemoteEvents, RemoteTasks } from '@ctrd/client';
 import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot, pidsMatching, shimServerPids, waitFor } from './harness.js';
+import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
+import { TestDaemon, waitReady, missingTool, notRoot, pidsMatching, shimServerPids, waitFor, busyboxMissing, mustSucceed } from './harness.js';
 
 // Checks of runtime recovery beyond run.test.ts (which covers tasks surviving a kill -9 of ctrd
 // and being RUNNING after restart): what happens to tasks and shims that end while ctrd is down.
@@ -19,14 +19,6 @@ const NS_EXIT = `recov-exit-${tag}`;
 const NS_SHIM = `recov-shim-${tag}`;
 const RUNTIME = 'io.containerd.ctrd.v1';
 const TASKS_DIR = 'io.containerd.runtime.v2.task';
-function busyboxMissing(): string | undefined {
-  try {
-    findBusybox();
-    return undefined;
-  } catch {
-    return 'busybox-static not installed';
-  }
-}
 
 const skip = missingTool('ctr', 'runc') ?? notRoot() ?? busyboxMissing();
 
@@ -44,10 +36,7 @@ describe('runtime recovery: tasks and shims that end while ctrd is down', { skip
   let shimsBefore: number[] = [];
   let victimPid = 0;
   const ctr = (ns: string, args: string[]) => d.ctr(args, { namespace: ns });
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
   const taskRow = (ns: string, id: string) => new RegExp(`^${id}\\s+(\\d+)\\s+(\\w+)`, 'm').exec(ctr(ns, ['tasks', 'ls']).stdout);
   const pidAlive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(safeRead(`/proc/${pid}/status`));
 

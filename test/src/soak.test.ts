@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot, rssKiB, shimServerPids, waitFor } from './harness.js';
+import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
+import { TestDaemon, waitReady, missingTool, notRoot, rssKiB, shimServerPids, waitFor, busyboxMissing, mustSucceed } from './harness.js';
 
 // Many sequential `ctr run --rm` on ctrd's shim must leave nothing behind. CTRD_SOAK_RUNS raises
 // the count for stress runs (200 by default, about 2-3 minutes here).
@@ -18,14 +18,6 @@ const RUNTIME = 'io.containerd.ctrd.v1';
 const RUNC_ROOT = '/run/ctrd/runc';
 const FIFO_DIR = '/run/containerd/fifo';
 
-function busyboxMissing(): string | undefined {
-  try {
-    findBusybox();
-    return undefined;
-  } catch {
-    return 'busybox-static not installed';
-  }
-}
 
 const skip = missingTool('ctr', 'runc') ?? notRoot() ?? busyboxMissing();
 
@@ -54,10 +46,7 @@ describe(`soak: ${RUNS} sequential ctr run --rm on ${RUNTIME}`, { skip }, () => 
   let d: TestDaemon;
   let fixtures: string;
   const ctr = (args: string[]) => d.ctr(args, { namespace: NS });
-  const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
-    assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = mustSucceed;
   const lines = (s: string) => s.split('\n').filter(Boolean);
 
   function leaks(prefix: string): Leaks {
