@@ -80,6 +80,27 @@ test('gzip layers are verified against the compressed digest and yield the tar d
   }
 });
 
+test('digestVerified skips re-hashing the compressed bytes of a verified source but still measures the diffID', async () => {
+  const tar = await buildTar(fullLayer);
+  const gz = gzip(tar);
+  const claimed = `sha256:${'ab'.repeat(32)}`;
+  const [dir, rm] = tempDir();
+  const [dir2, rm2] = tempDir();
+  try {
+    const res = await applyLayerStream(chunked(gz, 100), dir, { mediaType: MediaType.OCILayerGzip, overlay: false, expectedDigest: claimed, digestVerified: true });
+    assert.deepEqual(res, { diffID: digestOf(tar), compressedDigest: claimed, size: gz.length, uncompressedSize: tar.length });
+    checkFullLayer(dir);
+    // Without the flag the same claim is checked, and refused.
+    await assert.rejects(
+      applyLayerStream(chunked(gz, 100), dir2, { mediaType: MediaType.OCILayerGzip, overlay: false, expectedDigest: claimed }),
+      (e: Error) => isFailedPrecondition(e),
+    );
+  } finally {
+    rm();
+    rm2();
+  }
+});
+
 test('zstd layers apply through the zstd CLI', async (t) => {
   const tar = await buildTar(fullLayer);
   const zst = zstd(tar);

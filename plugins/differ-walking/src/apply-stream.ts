@@ -12,14 +12,26 @@ import { ensureBinaryPax } from './pax.js';
 import { fault } from '@ctrd/fault';
 
 interface Meter {
-  hash: ReturnType<typeof createHash>;
+  /** absent when the bytes need not be hashed. */
+  hash: ReturnType<typeof createHash> | undefined;
   bytes: number;
+}
+
+/** ApplyStreamOptions are {@link applyLayerStream}'s options. */
+export interface ApplyStreamOptions extends LayerStreamOptions {
+  /**
+   * the source is already known to hash to `expectedDigest` (a blob the content store verified
+   * on commit, or a download whose commit verifies it before the layer is used): the compressed
+   * bytes are then not hashed again. Ignored without `expectedDigest`; the diffID is always
+   * computed.
+   */
+  digestVerified?: boolean;
 }
 
 async function* metered(src: AsyncIterable<Uint8Array>, m: Meter, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   for await (const chunk of src) {
     if (signal?.aborted) throw new CanceledError('layer apply canceled');
-    m.hash.update(chunk);
+    m.hash?.update(chunk);
     m.bytes += chunk.length;
     yield chunk;
   }
@@ -55,7 +67,7 @@ async function peek(src: AsyncIterable<Uint8Array>, n: number): Promise<[Uint8Ar
 async function feed(tar: AsyncIterable<Uint8Array>, ex: Extract, m: Meter, limit: number): Promise<void> {
   try {
     for await (const chunk of tar) {
-      m.hash.update(chunk);
+      m.hash?.update(chunk);
       m.bytes += chunk.length;
       if (m.bytes > limit) throw new InvalidArgumentError(`layer expands past the limit of ${limit} bytes`);
       if (ex.destroyed) return;
@@ -97,14 +109,15 @@ function asLayerError(err: unknown): unknown {
  *
  * Errors: an unknown media type is NotImplemented; a malformed or malicious layer, a decoder
  * error or exceeding `maxUncompressedSize` is InvalidArgument; a digest other than
- * `expectedDigest` is FailedPrecondition; an abort is Canceled. On any error the target holds
+ * `expectedDigest` is FailedPrecondition (unless `digestVerified` says the source was verified
+ * already); an abort is Canceled. On any error the target holds
  * a partial layer and should be discarded (it is a fresh active snapshot); nothing outside it
  * was touched.
  */
 export async function applyLayerStream(
   stream: AsyncIterable<Uint8Array> | Readable,
   target: string,
-  opts: LayerStreamOptions,
+  opts: ApplyStreamOptions,
 ): Promise<LayerApplyResult> {
   compressionOf(opts.mediaType);
   ensureBinaryPax();
@@ -112,7 +125,8 @@ export async function applyLayerStream(
   if (!statSync(root).isDirectory()) throw new InvalidArgumentError(`apply target ${target} is not a directory`);
   const { signal } = opts;
   if (signal?.aborted) throw new CanceledError('layer apply canceled');
-  const compressed: Meter = { hash: createHash('sha256'), bytes: 0 };
+  const trusted = opts.digestVerified === true && opts.expectedDigest !== undefined;
+  const compressed: Meter = { hash: trusted ? undefined : createHash('sha256'), bytes: 0 };
   const tar: Meter = { hash: createHash('sha256'), bytes: 0 };
   const writer = new LayerWriter(root, { overlay: opts.overlay, parents: opts.parents });
   const ex = tarExtract();
@@ -142,12 +156,12 @@ export async function applyLayerStream(
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  const compressedDigest = `sha256:${compressed.hash.digest('hex')}`;
+  const compressedDigest = compressed.hash ? `sha256:${compressed.hash.digest('hex')}` : opts.expectedDigest!;
   if (opts.expectedDigest !== undefined && opts.expectedDigest !== compressedDigest) {
     throw new FailedPreconditionError(`digest mismatch: expected ${opts.expectedDigest}, got ${compressedDigest}`);
   }
   return {
-    diffID: `sha256:${tar.hash.digest('hex')}`,
+    diffID: `sha256:${tar.hash!.digest('hex')}`,
     compressedDigest,
     size: compressed.bytes,
     uncompressedSize: tar.bytes,

@@ -9,7 +9,7 @@ import {
 } from '@ctrd/diff';
 import { CanceledError, InvalidArgumentError, UnknownError, isAlreadyExists } from '@ctrd/errdefs';
 import { withTempMount, type Mount } from '@ctrd/mount';
-import { applyLayerStream } from './apply-stream.js';
+import { applyInWorker } from './worker-apply.js';
 import { diffTar } from './compare.js';
 
 /** WalkingDifferStore is the part of a content store the walking differ uses. */
@@ -56,7 +56,8 @@ function compressor(c: Compression, input: Readable): Readable {
 /**
  * createWalkingDiffer returns containerd's "walking" differ over a content store: `apply`
  * streams a blob onto mounts (directly onto an overlay upperdir, else through a temporary
- * mount), and `compare` walks two read-only temporary mounts and stores the difference as a
+ * mount) on an apply worker thread ({@link applyInWorker}), so a Diff service Apply does not
+ * block the daemon's event loop, and `compare` walks two read-only temporary mounts and stores the difference as a
  * new layer blob.
  */
 export function createWalkingDiffer(store: WalkingDifferStore, options: WalkingDifferOptions = {}): Differ {
@@ -67,11 +68,13 @@ export function createWalkingDiffer(store: WalkingDifferStore, options: WalkingD
       const common = {
         mediaType: desc.mediaType, expectedDigest: desc.digest, signal: opts.signal,
         maxUncompressedSize: opts.maxUncompressedSize,
+        // The store verified the blob's digest when it was committed.
+        digestVerified: true,
       };
       const ovl = overlayTarget(mounts);
       const res = ovl
-        ? await applyLayerStream(reader.stream(), ovl.upper, { ...common, overlay: true, parents: ovl.lowers })
-        : await withTempMount(mounts, (root) => applyLayerStream(reader.stream(), root, { ...common, overlay: false }), { dir: options.mountDir });
+        ? await applyInWorker(reader.stream(), ovl.upper, { ...common, overlay: true, parents: ovl.lowers })
+        : await withTempMount(mounts, (root) => applyInWorker(reader.stream(), root, { ...common, overlay: false }), { dir: options.mountDir });
       if (res.size !== desc.size) throw new InvalidArgumentError(`layer ${desc.digest} is ${res.size} bytes, descriptor says ${desc.size}`);
       return { mediaType: MediaType.OCILayer, digest: res.diffID, size: res.uncompressedSize };
     } finally {

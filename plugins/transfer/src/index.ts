@@ -24,7 +24,7 @@ export { downloadBlob, fetchDocument, ingestRef, type DownloadContext, type Down
 export { unpackLayer, type LayerJob, type UnpackContext } from './layer-unpack.js';
 export { LayerTee, DEFAULT_TEE_BUFFER } from './layer-tee.js';
 export { Limiter } from './limiter.js';
-export { applyInWorker, prewarmApplyWorker, APPLY_WINDOW } from './worker-apply.js';
+export { applyInWorker, prewarmApplyWorker, APPLY_WINDOW } from '@ctrd/differ-walking';
 export { transferService, toWire } from './service.js';
 export { transferPlugin, transferPlugins, namespacedSnapshotters, dockerResolverFor, type TransferConfig } from './plugin.js';
 export type {

@@ -1,6 +1,6 @@
 import type { ContentStore } from '@ctrd/content';
 import type { LayerApplyResult } from '@ctrd/diff';
-import { overlayTarget } from '@ctrd/differ-walking';
+import { applyInWorker, overlayTarget } from '@ctrd/differ-walking';
 import { FailedPreconditionError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
 import { SNAPSHOT_REF_LABEL, UNCOMPRESSED_LABEL, unpackKey } from '@ctrd/images';
 import { withTempMount, type Mount } from '@ctrd/mount';
@@ -9,7 +9,6 @@ import type { Snapshotter } from '@ctrd/snapshots';
 import type { LayerTee } from './layer-tee.js';
 import { fault } from '@ctrd/fault';
 import type { TransferHooks } from './types.js';
-import { applyInWorker } from './worker-apply.js';
 
 // Layer annotations with this prefix are passed on to the snapshots made from the layer.
 const INHERITED_LABEL_PREFIX = 'containerd.io/snapshot/';
@@ -51,8 +50,11 @@ async function exists(sn: Snapshotter, key: string): Promise<boolean> {
   }
 }
 
-function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext): Promise<LayerApplyResult> {
-  const common = { mediaType: layer.mediaType, expectedDigest: layer.digest, ...(o.signal ? { signal: o.signal } : {}) };
+function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext, stored: boolean): Promise<LayerApplyResult> {
+  // A stored blob was verified by the content store's commit: only the diffID is left to check.
+  const common = {
+    mediaType: layer.mediaType, expectedDigest: layer.digest, digestVerified: stored, ...(o.signal ? { signal: o.signal } : {}),
+  };
   const ovl = overlayTarget(mounts);
   if (ovl) return applyInWorker(stream, ovl.upper, { ...common, overlay: true, parents: ovl.lowers });
   return withTempMount(mounts, (root) => applyInWorker(stream, root, { ...common, overlay: false }), o.mountDir ? { dir: o.mountDir } : undefined);
@@ -88,7 +90,7 @@ async function applyJob(o: UnpackContext, job: LayerJob): Promise<boolean> {
     if (live) {
       // Both must succeed: the apply verifies the digest of what it read, the store what it committed.
       // Wait for both to settle so that no mount outlives the snapshot removed on failure.
-      const [applied, dl] = await Promise.allSettled([applyOnto(mounts, live, job.layer, o), job.downloaded]);
+      const [applied, dl] = await Promise.allSettled([applyOnto(mounts, live, job.layer, o, false), job.downloaded]);
       if (dl.status === 'rejected') throw dl.reason;
       if (applied.status === 'rejected') throw applied.reason;
       res = applied.value;
@@ -96,7 +98,7 @@ async function applyJob(o: UnpackContext, job: LayerJob): Promise<boolean> {
       await job.downloaded;
       const blob = await storedStream(o.content, job.layer);
       try {
-        res = await applyOnto(mounts, blob.stream, job.layer, o);
+        res = await applyOnto(mounts, blob.stream, job.layer, o, true);
       } finally {
         await blob.close();
       }

@@ -11,7 +11,7 @@ import { LayerTee } from './layer-tee.js';
 import { unpackLayer, type LayerJob } from './layer-unpack.js';
 import { Limiter } from './limiter.js';
 import type { PullOptions, PullResult, TransferDeps } from './types.js';
-import { prewarmApplyWorker } from './worker-apply.js';
+import { prewarmApplyWorker } from '@ctrd/differ-walking';
 
 /** LEASE_EXPIRY_MS is how long a pull's lease protects what it wrote if the pull never ends (24 h, as containerd). */
 export const LEASE_EXPIRY_MS = 24 * 60 * 60 * 1000;

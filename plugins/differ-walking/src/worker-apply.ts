@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { LayerApplyResult, LayerStreamOptions } from '@ctrd/diff';
-import { applyLayerStream } from '@ctrd/differ-walking';
+import type { LayerApplyResult } from '@ctrd/diff';
+import { applyLayerStream, type ApplyStreamOptions } from './apply-stream.js';
 import { CanceledError, newError } from '@ctrd/errdefs';
 import type { ApplyWorkerOptions, ToMain, ToWorker } from './apply-protocol.js';
 
@@ -22,7 +22,7 @@ function workerUrl(): URL | undefined {
   const sibling = new URL('./apply-worker.js', import.meta.url);
   if (sibling.protocol === 'file:' && existsSync(fileURLToPath(sibling))) return sibling;
   try {
-    const viaPackage = new URL(import.meta.resolve('@ctrd/transfer/apply-worker'));
+    const viaPackage = new URL(import.meta.resolve('@ctrd/differ-walking/apply-worker'));
     if (viaPackage.protocol === 'file:' && existsSync(fileURLToPath(viaPackage))) return viaPackage;
   } catch {
     // not resolvable from here
@@ -93,14 +93,14 @@ export function prewarmApplyWorker(): void {
 }
 
 /**
- * applyInWorker runs `applyLayerStream` of `@ctrd/differ-walking` on a worker thread: the
+ * applyInWorker runs {@link applyLayerStream} on a worker thread: the
  * chunks of `stream` are copied to the worker (at most {@link APPLY_WINDOW} bytes ahead of the
  * apply), and the result or error comes back with its errdefs class. The daemon's event loop
  * stays free for downloads and commits while a layer is written. Workers are reused, and end
  * after a while idle. Without the worker's module beside this one (a bundle), it applies on
  * the calling thread.
  */
-export async function applyInWorker(stream: AsyncIterable<Uint8Array>, target: string, opts: LayerStreamOptions): Promise<LayerApplyResult> {
+export async function applyInWorker(stream: AsyncIterable<Uint8Array>, target: string, opts: ApplyStreamOptions): Promise<LayerApplyResult> {
   if (!HAVE_WORKER) return applyLayerStream(stream, target, opts);
   const { signal } = opts;
   if (signal?.aborted) throw new CanceledError('layer apply canceled');
@@ -136,6 +136,7 @@ export async function applyInWorker(stream: AsyncIterable<Uint8Array>, target: s
     mediaType: opts.mediaType,
     overlay: opts.overlay,
     ...(opts.expectedDigest ? { expectedDigest: opts.expectedDigest } : {}),
+    ...(opts.digestVerified ? { digestVerified: true } : {}),
     ...(opts.maxUncompressedSize !== undefined ? { maxUncompressedSize: opts.maxUncompressedSize } : {}),
     ...(opts.parents ? { parents: [...opts.parents] } : {}),
   };

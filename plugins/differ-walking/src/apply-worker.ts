@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { applyLayerStream } from '@ctrd/differ-walking';
+import { applyLayerStream } from './apply-stream.js';
 import { codeOf, CtrdError } from '@ctrd/errdefs';
 import type { ToMain, ToWorker } from './apply-protocol.js';
 

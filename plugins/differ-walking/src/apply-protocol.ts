@@ -6,6 +6,7 @@ export interface ApplyWorkerOptions {
   mediaType: string;
   overlay: boolean;
   expectedDigest?: string;
+  digestVerified?: boolean;
   maxUncompressedSize?: number;
   parents?: string[];
 }
