@@ -39,12 +39,36 @@ function first(md: Metadata, key: string): string | undefined {
   return comma < 0 ? s : s.slice(0, comma).trim();
 }
 
-/** callContext builds the CallContext of a server call. */
+/**
+ * cancelledReason builds the reason a cancelled call's signal carries. Without a stack trace: a Go
+ * client cancels every call it has finished with (the HTTP/2 stream is reset), so this runs for
+ * most calls and the trace would only ever point here.
+ */
+function cancelledReason(): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Error('call cancelled by the client');
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * callContext builds the CallContext of a server call. The AbortController behind `signal` is
+ * made only when a handler asks for the signal, and aborted only if it was made.
+ */
 export function callContext(call: AnyCall, method: string): CallContext {
-  const ac = new AbortController();
-  const abort = () => ac.abort(new Error('call cancelled by the client'));
-  if (call.cancelled) abort();
-  else (call as NodeJS.EventEmitter).once('cancelled', abort);
+  let ac: AbortController | undefined;
+  let cancelled = call.cancelled;
+  if (!cancelled) {
+    (call as NodeJS.EventEmitter).once('cancelled', () => {
+      cancelled = true;
+      // A stream whose responses have all been written belongs to a finished handler: nobody
+      // waits on its signal any more (Go clients reset every stream they are done with).
+      if (ac !== undefined && (call as { writableEnded?: boolean }).writableEnded !== true) ac.abort(cancelledReason());
+    });
+  }
   const md = call.metadata;
   let ns: string | undefined;
   return {
@@ -59,7 +83,13 @@ export function callContext(call: AnyCall, method: string): CallContext {
       return first(md, LEASE_HEADER) || undefined;
     },
     metadata: md,
-    signal: ac.signal,
+    get signal() {
+      if (ac === undefined) {
+        ac = new AbortController();
+        if (cancelled) ac.abort(cancelledReason());
+      }
+      return ac.signal;
+    },
     method,
   };
 }

@@ -1,7 +1,12 @@
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, OutOfRangeError } from '@ctrd/errdefs';
 import type { ReaderAt } from '@ctrd/content';
+import type { BlobHandles } from './blob-handles.js';
 import { isENOENT } from './fsutil.js';
+
+/** SYNC_READ_MAX is the largest readAt served by a synchronous read. */
+const SYNC_READ_MAX = 64 * 1024;
 
 function checkOffset(offset: number, what: string): void {
   if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -11,17 +16,21 @@ function checkOffset(offset: number, what: string): void {
 
 /**
  * BlobReader reads one blob file through a single descriptor with positional reads, so any
- * number of readAt calls and streams may run at once.
+ * number of readAt calls and streams may run at once. The descriptor may be shared with other
+ * readers of the same blob (see {@link BlobHandles}); closing the reader releases its share.
  */
 export class BlobReader implements ReaderAt {
   #fh: FileHandle | undefined;
+  readonly #release: () => Promise<void> | void;
 
   private constructor(
     fh: FileHandle,
     readonly size: number,
     private readonly chunkSize: number,
+    release: () => Promise<void> | void,
   ) {
     this.#fh = fh;
+    this.#release = release;
   }
 
   /** open opens the blob at `path`; NotFound (`content digest <d>`) when it is absent. */
@@ -35,11 +44,17 @@ export class BlobReader implements ReaderAt {
     }
     try {
       const st = await fh.stat();
-      return new BlobReader(fh, st.size, chunkSize);
+      return new BlobReader(fh, st.size, chunkSize, () => fh.close());
     } catch (err) {
       await fh.close();
       throw err;
     }
+  }
+
+  /** shared reads the blob at `path` through the cached descriptor of `handles`. */
+  static async shared(handles: BlobHandles, path: string, digest: string, chunkSize: number): Promise<BlobReader> {
+    const h = await handles.acquire(path, digest);
+    return new BlobReader(h.fh, h.size, chunkSize, h.release);
   }
 
   #handle(): FileHandle {
@@ -52,6 +67,16 @@ export class BlobReader implements ReaderAt {
     const fh = this.#handle();
     const want = Math.min(buf.length, Math.max(0, this.size - offset));
     let n = 0;
+    if (want <= SYNC_READ_MAX) {
+      // Small reads (a manifest, one 32 KiB Read call) come from the page cache in microseconds;
+      // the thread-pool round trip of an async read costs more than the copy.
+      while (n < want) {
+        const bytesRead = readSync(fh.fd, buf, n, want - n, offset + n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      return n;
+    }
     while (n < want) {
       const { bytesRead } = await fh.read(buf, n, want - n, offset + n);
       if (bytesRead === 0) break;
@@ -83,6 +108,6 @@ export class BlobReader implements ReaderAt {
   async close(): Promise<void> {
     const fh = this.#fh;
     this.#fh = undefined;
-    if (fh !== undefined) await fh.close();
+    if (fh !== undefined) await this.#release();
   }
 }

@@ -18,6 +18,7 @@ import {
   type WriterOptions,
 } from '@ctrd/content';
 import { readRecord, statBlob, toInfo, writeRecord } from './blob-info.js';
+import { BlobHandles } from './blob-handles.js';
 import { BlobReader } from './blob-reader.js';
 import { fsyncDir, isENOENT } from './fsutil.js';
 import { ingestPaths, ingestPathsOf, readIngestStatus, type IngestPaths } from './ingest.js';
@@ -50,6 +51,7 @@ class LocalStore implements LocalContentStore {
   readonly #blobs: string;
   readonly #info: string;
   readonly #ingest: string;
+  readonly #handles = new BlobHandles();
 
   constructor(
     readonly root: string,
@@ -77,7 +79,7 @@ class LocalStore implements LocalContentStore {
   // --- Provider ---
 
   async readerAt(desc: BlobDescriptor): Promise<ReaderAt> {
-    return BlobReader.open(this.#blobPath(desc.digest), desc.digest, this.chunkSize);
+    return BlobReader.shared(this.#handles, this.#blobPath(desc.digest), desc.digest, this.chunkSize);
   }
 
   // --- Manager ---
@@ -139,6 +141,9 @@ class LocalStore implements LocalContentStore {
       } catch (err) {
         if (isENOENT(err)) throw new NotFoundError(`content digest ${digest}`, { cause: err });
         throw err;
+      } finally {
+        // After the unlink: a reader that opened the file meanwhile must not keep it cached.
+        this.#handles.evict(path);
       }
       await rm(this.#sidecarPath(digest), { force: true });
     });

@@ -7,6 +7,7 @@ import { TOPICS } from '@ctrd/events';
 import { bindService, type BoundService, type CallContext } from '@ctrd/grpc';
 import { mask, publishEvent, ts } from './convert.js';
 import { writeSession } from './content-write.js';
+import { encodeReadResponse } from './read-encoding.js';
 import type { ServiceDeps } from './deps.js';
 
 /** READ_CHUNK is the size of each Read response, as containerd sends them. */
@@ -32,7 +33,9 @@ export function statusOut(s: Status): WireStatus {
  */
 export function contentService({ metadata, publisher }: Pick<ServiceDeps, 'metadata' | 'publisher'>): BoundService {
   const storeOf = (ctx: CallContext): ContentStore => metadata.content(ctx.namespace, { lease: ctx.lease });
-  return bindService(ContentService, {
+  // Read responses are encoded with one copy of the data (see encodeReadResponse).
+  const definition = { ...ContentService, read: { ...ContentService.read, responseSerialize: encodeReadResponse } };
+  return bindService(definition, {
     async info(req, ctx) {
       // As containerd, a malformed digest is refused before the namespace is looked at.
       validateDigest(req.digest);

@@ -20,7 +20,7 @@ export class LevelContainerStore implements ContainerStore {
 
   async get(namespace: string, id: string): Promise<Container> {
     requireNamespace(namespace);
-    const record = await this.core.read((v) => v.get<ContainerRecord>(KEYS.container(namespace, id)));
+    const record = await this.core.get<ContainerRecord>(KEYS.container(namespace, id));
     if (!record) throw new NotFoundError(`container ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`);
     return containerFromRecord(id, record);
   }

@@ -1,6 +1,6 @@
 import type { NamespaceRecord } from './records.js';
 import { KEYS } from './keys.js';
-import { openView, WriteTxn, type LevelDatabase, type ReadView } from './kv.js';
+import { getRecord, openView, WriteTxn, type LevelDatabase, type ReadView } from './kv.js';
 import { Mutex } from './mutex.js';
 
 /** MutationCallback hears of every committed change; `dirty` says whether something was dereferenced since the last collection. */
@@ -42,6 +42,14 @@ export class MetaCore {
     const dirty = this.dirtyCount > 0;
     for (const cb of this.callbacks) cb(dirty);
     return result;
+  }
+
+  /**
+   * get reads the one record at `key` without opening a snapshot (a single key is always seen
+   * whole, writers commit in one batch); undefined when absent.
+   */
+  get<T>(key: string): Promise<T | undefined> {
+    return getRecord<T>(this.db, key);
   }
 
   /** read runs `fn` against one consistent snapshot of the database. */

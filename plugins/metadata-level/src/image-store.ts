@@ -21,7 +21,7 @@ export class LevelImageStore implements ImageStore {
 
   async get(namespace: string, name: string): Promise<Image> {
     requireNamespace(namespace);
-    const record = await this.core.read((v) => v.get<ImageRecord>(KEYS.image(namespace, name)));
+    const record = await this.core.get<ImageRecord>(KEYS.image(namespace, name));
     if (!record) throw new NotFoundError(`image ${JSON.stringify(name)}`);
     return imageFromRecord(name, record);
   }

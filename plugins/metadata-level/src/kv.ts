@@ -28,6 +28,7 @@ export class ReadView {
 
   /** get returns the record at `key`, or undefined. */
   async get<T>(key: string): Promise<T | undefined> {
+    if (this.snapshot === undefined) return getRecord<T>(this.db, key);
     const raw = await this.db.get<string, string>(key, { ...ENC, snapshot: this.snapshot });
     return raw === undefined ? undefined : (JSON.parse(raw) as T);
   }
@@ -131,6 +132,18 @@ export class WriteTxn extends ReadView {
     await this.db.batch<string, string>(ops, ENC);
     this.pending.clear();
   }
+}
+
+/**
+ * getRecord reads the record at `key` from the live database, or undefined. One key needs no
+ * snapshot: every change is one atomic batch, so the read sees the key before or after it. A
+ * synchronous get (served from LevelDB's caches) skips the thread-pool round trip that dominates
+ * the cost of small reads.
+ */
+export async function getRecord<T>(db: LevelDatabase, key: string): Promise<T | undefined> {
+  // The manifest's type predates `getSync`; classic-level and memory-level both declare it.
+  const raw = (db.supports as { getSync?: boolean }).getSync === true && db.status === 'open' ? db.getSync<string, string>(key, ENC) : await db.get<string, string>(key, ENC);
+  return raw === undefined ? undefined : (JSON.parse(raw) as T);
 }
 
 /** openView pins a read view to one point in time when the database supports explicit snapshots. */

@@ -29,7 +29,7 @@ export class LevelNamespaceStore implements NamespaceStore {
   }
 
   async get(name: string): Promise<Namespace> {
-    const record = await this.core.read((v) => v.get<NamespaceRecord>(KEYS.namespace(name)));
+    const record = await this.core.get<NamespaceRecord>(KEYS.namespace(name));
     return { name, labels: { ...record?.labels } };
   }
 

@@ -67,7 +67,7 @@ class NamespaceContentView implements ContentStore {
 
   async info(digest: string): Promise<Info> {
     validateDigest(digest);
-    const r = await this.core.read((v) => v.get<BlobRecord>(KEYS.blob(this.ns, digest)));
+    const r = await this.core.get<BlobRecord>(KEYS.blob(this.ns, digest));
     if (!r) throw new NotFoundError(`content digest ${digest}`);
     return infoFrom(digest, r);
   }
@@ -120,13 +120,13 @@ class NamespaceContentView implements ContentStore {
 
   async readerAt(desc: BlobDescriptor): Promise<ReaderAt> {
     validateDigest(desc.digest);
-    const found = await this.core.read((v) => v.get<BlobRecord>(KEYS.blob(this.ns, desc.digest)));
+    const found = await this.core.get<BlobRecord>(KEYS.blob(this.ns, desc.digest));
     if (!found) throw new NotFoundError(`content digest ${desc.digest}`);
     return this.backing.readerAt(desc);
   }
 
   async status(ref: string): Promise<Status> {
-    const r = await this.core.read((v) => v.get<IngestRecord>(KEYS.ingest(this.ns, ref)));
+    const r = await this.core.get<IngestRecord>(KEYS.ingest(this.ns, ref));
     if (!r) throw new NotFoundError(`reference ${ref}`);
     const st = await this.backendStatus(ref, r);
     if (!st) throw new NotFoundError(`reference ${ref}`);
