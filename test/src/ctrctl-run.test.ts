@@ -103,11 +103,11 @@ describe('ctrctl runs containers', { skip }, () => {
     ok(d.ctrctl(['containers', 'rm', 'cr-created']));
   });
 
-  test('30 sequential run --rm leave no mounts, shims, fifos, bundles or cgroups', () => {
+  test('10 sequential run --rm leave no mounts, shims, fifos, bundles or cgroups', () => {
     const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(d.dir)).length;
     const ioDirs = () => (existsSync(FIFO_ROOT) ? readdirSync(FIFO_ROOT).filter((f) => f.startsWith('io-')) : []);
     const ioBefore = new Set(ioDirs());
-    const ids = Array.from({ length: 30 }, (_, i) => `cr-leak-${i}`);
+    const ids = Array.from({ length: 10 }, (_, i) => `cr-leak-${i}`);
     for (const id of ids) assert.equal(ok(d.ctrctl(['run', '--rm', IMAGE, id, 'true'])), '');
     const mountsAfter = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(d.dir)).length;
     assert.equal(mountsAfter, mountsBefore, 'mounts under the daemon\'s root and state');

@@ -23,6 +23,12 @@ export interface SuiteOptions {
   skip?: () => string | undefined;
   /** Where each case's temporary directory is made (default: the OS temp dir). */
   tempDir?: () => string;
+  /**
+   * The depth of the deep-stack case (default {@link LAYER_COUNT}, containerd's 128). A run whose
+   * point is a transport (a gRPC proxy, a daemon in between) over a backend that passes the full
+   * depth on its own may stack fewer; the case's title says how many.
+   */
+  layerCount?: number;
 }
 
 /** CaseEnv is what a case receives: the snapshotter and a scratch directory for mount points. */
@@ -30,6 +36,8 @@ export interface CaseEnv {
   sn: Snapshotter;
   work: string;
   t: TestContext;
+  /** the depth of the deep-stack case. */
+  layerCount: number;
 }
 
 /** SuiteCase is one conformance case; `mounts` marks cases that mount and so need root. */

@@ -17,7 +17,7 @@ import { mountsUnder, unmountAll } from '@ctrd/mount';
 import { apiCases } from './api-cases.js';
 import { basicCases } from './basic-cases.js';
 import type { SuiteCase, SuiteFactory, SuiteOptions } from './harness.js';
-import { layerCases } from './layer-cases.js';
+import { layerCases, LAYER_COUNT } from './layer-cases.js';
 
 export type { SuiteCase, SuiteFactory, SuiteFixture, SuiteOptions, CaseEnv } from './harness.js';
 export { GC_ROOT, checkLayers, createLayer, withMounted, rejectsWith } from './harness.js';
@@ -48,7 +48,7 @@ async function runCase(name: string, c: SuiteCase, factory: SuiteFactory, opts: 
   try {
     const fx = await factory(root);
     try {
-      await c.run({ sn: fx.snapshotter, work, t });
+      await c.run({ sn: fx.snapshotter, work, t, layerCount: opts.layerCount ?? LAYER_COUNT });
     } catch (err) {
       failure = err;
     } finally {
@@ -73,7 +73,8 @@ async function runCase(name: string, c: SuiteCase, factory: SuiteFactory, opts: 
 export function snapshotterSuite(name: string, factory: SuiteFactory, opts: SuiteOptions = {}): void {
   describe(`snapshotter suite: ${name}`, () => {
     for (const c of SNAPSHOTTER_SUITE_CASES) {
-      test(c.name, (t) => runCase(name, c, factory, opts, t));
+      const depth = c.name === '128LayersMount' && opts.layerCount !== undefined && opts.layerCount !== LAYER_COUNT ? ` (${opts.layerCount} layers)` : '';
+      test(c.name + depth, (t) => runCase(name, c, factory, opts, t));
     }
   });
 }

@@ -192,7 +192,7 @@ export const LAYER_COUNT = 128;
 const layers128: SuiteCase = {
   name: '128LayersMount',
   mounts: true,
-  async run({ sn, work, t }) {
+  async run({ sn, work, t, layerCount }) {
     const appliers = [
       apply(
         createFile('/bottom', 'way at the bottom\n', 0o777),
@@ -202,7 +202,7 @@ const layers128: SuiteCase = {
         createFile('/ONLYME/bottom', 'bye!\n', 0o777),
       ),
     ];
-    for (let i = 1; i < LAYER_COUNT; i++) {
+    for (let i = 1; i < layerCount; i++) {
       appliers.push(
         apply(
           createFile('/overwriteme', `${i} WAS HERE!\n`, 0o777),
@@ -234,7 +234,7 @@ const layers128: SuiteCase = {
     }
     const mounts = await sn.view(join(work, 'fullview'), parent, GC_ROOT);
     await withMounted(mounts, work, 'fullview', (dir) => checkDirectoryEqual(flat, dir));
-    t.diagnostic(`${LAYER_COUNT} layers prepared, checked and committed in ${Math.round(performance.now() - started)} ms`);
+    t.diagnostic(`${layerCount} layers prepared, checked and committed in ${Math.round(performance.now() - started)} ms`);
   },
 };
 
