@@ -4,9 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot, mustSucceed } from './harness.js';
+import { findBusybox } from '@ctrd/images/fixtures';
+import { TestDaemon, missingTool, notRoot, mustSucceed, writeBusyboxArchive } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:ctrctl-run';
 const FIFO_ROOT = '/run/ctrctl/fifo';
@@ -33,9 +32,7 @@ describe('ctrctl runs containers', { skip }, () => {
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrctl-run-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start();
     ok(d.ctr(['images', 'import', join(fixtures, 'busybox.tar')]));
   });

@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findBusybox } from '@ctrd/images/fixtures';
+import { createLocalStore } from '@ctrd/content-local';
+import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
 
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -215,4 +216,16 @@ export function busyboxMissing(): string | undefined {
 export function mustSucceed(r: RunResult): string {
   assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * writeBusyboxArchive builds the single-layer busybox image fixture under the name `name` and
+ * writes it as an OCI archive to `<dir>/busybox.tar`, whose path it returns.
+ */
+export async function writeBusyboxArchive(dir: string, name: string): Promise<string> {
+  const store = await createLocalStore(join(dir, 'store'));
+  const img = await buildBusyboxImage(store, { layers: 'single', name });
+  const archive = join(dir, 'busybox.tar');
+  await writeOciArchive(store, img, archive, { name });
+  return archive;
 }

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RemoteContentStore, RemoteEvents, RemoteImageStore, RemoteSnapshotter, RemoteTransfer, type Connection } from '@ctrd/client';
 import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive, type FixtureImage } from '@ctrd/images/fixtures';
+import { buildBusyboxImage, findBusybox, type FixtureImage } from '@ctrd/images/fixtures';
 import { createDockerResolver } from '@ctrd/remotes-docker';
 import { CountingProxy, publishImage, startRegistry, type TestRegistry } from '@ctrd/transfer/testing';
-import { TestDaemon, missingTool, notRoot, type RunResult } from './harness.js';
+import { TestDaemon, missingTool, notRoot, type RunResult, writeBusyboxArchive } from './harness.js';
 
 const STRESS = process.env.CTRD_STRESS === '1';
 const RUNS = STRESS ? 50 : 10;
@@ -60,9 +60,7 @@ describe(`${RUNS} concurrent run --rm on our shim`, { skip: missingTool('ctr', '
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-load-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start();
     const r = await ctrAsync(d, ['images', 'import', join(fixtures, 'busybox.tar')]);
     assert.equal(r.code, 0, r.stderr);

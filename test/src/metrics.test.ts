@@ -5,9 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot, run } from './harness.js';
+import { findBusybox } from '@ctrd/images/fixtures';
+import { TestDaemon, missingTool, notRoot, run, writeBusyboxArchive } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:metrics-test';
 const NS = `metrics-${randomBytes(3).toString('hex')}`;
@@ -54,9 +53,7 @@ test('metrics report tasks by status and a running container\'s cgroup usage', {
   const port = await freePort();
   const fixtures = await mkdtemp(join(tmpdir(), 'ctrd-metrics-fixtures-'));
   t.after(() => rm(fixtures, { recursive: true, force: true }));
-  const store = await createLocalStore(join(fixtures, 'store'));
-  const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-  await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+  await writeBusyboxArchive(fixtures, IMAGE);
   const d = await TestDaemon.start({ toml: `[metrics]\naddress = "127.0.0.1:${port}"` });
   const ctr = (args: string[]) => d.ctr(args, { namespace: NS });
   try {

@@ -5,9 +5,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot, busyboxMissing, mustSucceed } from './harness.js';
+import { TestDaemon, waitReady, missingTool, notRoot, busyboxMissing, mustSucceed, writeBusyboxArchive } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:restart-test';
 const NS = `restart-${randomBytes(3).toString('hex')}`;
@@ -42,9 +40,7 @@ describe('the restart monitor keeps labelled containers running', { skip }, () =
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-restart-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start({ toml: '[plugins."io.containerd.internal.v1.restart"]\ninterval = "300ms"\n' });
     await waitReady(d);
     ok(ctr(['images', 'import', join(fixtures, 'busybox.tar')]));

@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RemoteContainerStore } from '@ctrd/client';
 import { isFailedPrecondition } from '@ctrd/errdefs';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot, mustSucceed } from './harness.js';
+import { findBusybox } from '@ctrd/images/fixtures';
+import { TestDaemon, missingTool, notRoot, mustSucceed, writeBusyboxArchive } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:run-test';
 // runc's state and the cgroup paths are per namespace and shared by every daemon on the host:
@@ -25,9 +24,7 @@ describe('containers really run, driven by containerd\'s ctr', { skip }, () => {
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-run-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start();
     ok(ctr(['images', 'import', join(fixtures, 'busybox.tar')]));
   });

@@ -5,9 +5,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot, run, type RunResult } from './harness.js';
+import { findBusybox } from '@ctrd/images/fixtures';
+import { TestDaemon, missingTool, notRoot, run, type RunResult, writeBusyboxArchive } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:runtime-create-test';
 const RUNTIME = 'io.containerd.ctrd.v1';
@@ -32,9 +31,7 @@ describe('tasks on ctrd\'s own shim: stdin, tty and the shim run directory', { s
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-rtc-fixtures-'));
     runDir = join(fixtures, 'shim-run');
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     // A run directory of its own, and a server that exits soon after its last task is gone.
     d = await TestDaemon.start({ env: { CTRD_SHIM_RUN_DIR: runDir, CTRD_SHIM_IDLE_EXIT_MS: '2500' } });
     ok(ctr(['images', 'import', join(fixtures, 'busybox.tar')]));

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskExit } from '@ctrd/api/gen/containerd/events/task.js';
 import { connect, RemoteEvents, RemoteTasks } from '@ctrd/client';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot, pidsMatching, shimServerPids, waitFor, busyboxMissing, mustSucceed } from './harness.js';
+import { TestDaemon, waitReady, missingTool, notRoot, pidsMatching, shimServerPids, waitFor, busyboxMissing, mustSucceed, writeBusyboxArchive } from './harness.js';
 
 // Checks of runtime recovery beyond run.test.ts (which covers tasks surviving a kill -9 of ctrd
 // and being RUNNING after restart): what happens to tasks and shims that end while ctrd is down.
@@ -42,9 +40,7 @@ describe('runtime recovery: tasks and shims that end while ctrd is down', { skip
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-recovery-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start();
     await waitReady(d);
     for (const ns of [NS_EXIT, NS_SHIM]) ok(ctr(ns, ['images', 'import', join(fixtures, 'busybox.tar')]));

@@ -5,9 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalStore } from '@ctrd/content-local';
-import { buildBusyboxImage, writeOciArchive } from '@ctrd/images/fixtures';
-import { TestDaemon, waitReady, missingTool, notRoot, rssKiB, shimServerPids, waitFor, busyboxMissing, mustSucceed } from './harness.js';
+import { TestDaemon, waitReady, missingTool, notRoot, rssKiB, shimServerPids, waitFor, busyboxMissing, mustSucceed, writeBusyboxArchive } from './harness.js';
 
 // Many sequential `ctr run --rm` on ctrd's shim must leave nothing behind. CTRD_SOAK_RUNS raises
 // the count for stress runs (200 by default, about 2-3 minutes here).
@@ -76,9 +74,7 @@ describe(`soak: ${RUNS} sequential ctr run --rm on ${RUNTIME}`, { skip }, () => 
 
   before(async () => {
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-soak-fixtures-'));
-    const store = await createLocalStore(join(fixtures, 'store'));
-    const img = await buildBusyboxImage(store, { layers: 'single', name: IMAGE });
-    await writeOciArchive(store, img, join(fixtures, 'busybox.tar'), { name: IMAGE });
+    await writeBusyboxArchive(fixtures, IMAGE);
     d = await TestDaemon.start();
     await waitReady(d);
     ok(ctr(['images', 'import', join(fixtures, 'busybox.tar')]));

@@ -120,7 +120,8 @@ export class BlobHandles {
   }
 }
 
-async function openBlob(path: string, digest: string): Promise<{ fh: FileHandle; size: number }> {
+/** openBlob opens the blob at `path` and reads its size; NotFound (`content digest <d>`) when it is absent. */
+export async function openBlob(path: string, digest: string): Promise<{ fh: FileHandle; size: number }> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');

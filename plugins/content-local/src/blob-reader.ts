@@ -1,9 +1,8 @@
 import { readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, OutOfRangeError } from '@ctrd/errdefs';
+import type { FileHandle } from 'node:fs/promises';
+import { FailedPreconditionError, InvalidArgumentError, OutOfRangeError } from '@ctrd/errdefs';
 import type { ReaderAt } from '@ctrd/content';
-import type { BlobHandles } from './blob-handles.js';
-import { isENOENT } from './fsutil.js';
+import { openBlob, type BlobHandles } from './blob-handles.js';
 
 /** SYNC_READ_MAX is the largest readAt served by a synchronous read. */
 const SYNC_READ_MAX = 64 * 1024;
@@ -35,21 +34,10 @@ export class BlobReader implements ReaderAt {
 
   /** open opens the blob at `path`; NotFound (`content digest <d>`) when it is absent. */
   static async open(path: string, digest: string, chunkSize: number): Promise<BlobReader> {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (err) {
-      if (isENOENT(err)) throw new NotFoundError(`content digest ${digest}`, { cause: err });
-      throw err;
-    }
-    try {
-      const st = await fh.stat();
-      return new BlobReader(fh, st.size, chunkSize, () => fh.close());
-    } catch (err) {
-      await fh.close();
-      throw err;
-    }
+    const { fh, size } = await openBlob(path, digest);
+    return new BlobReader(fh, size, chunkSize, () => fh.close());
   }
+
 
   /** shared reads the blob at `path` through the cached descriptor of `handles`. */
   static async shared(handles: BlobHandles, path: string, digest: string, chunkSize: number): Promise<BlobReader> {

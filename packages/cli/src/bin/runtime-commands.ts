@@ -1,7 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { Lazy } from './store-commands.js';
-
-type Handler = (argv: any) => Promise<void>;
+import { handlersFrom, type Lazy } from './store-commands.js';
 
 const runtime = { type: 'string', default: 'io.containerd.ctrd.v1', describe: 'runtime name' } as const;
 const snapshotter = { type: 'string', default: process.env.CONTAINERD_SNAPSHOTTER ?? 'overlayfs', describe: 'snapshotter name (env CONTAINERD_SNAPSHOTTER)' } as const;
@@ -37,18 +35,7 @@ export function containerFlags(y: Argv): Argv {
  * commands). Each handler's module is loaded only when its command runs.
  */
 export function runtimeCommands(lazy: Lazy): CommandModule[] {
-  const from = (load: () => Promise<Record<string, unknown>>) => (fn: string): Handler =>
-    lazy(async () => {
-      const [mod, { messageWithSuffix }] = await Promise.all([load(), import('@ctrd/errdefs')]);
-      const handler = mod[fn] as Handler;
-      return async (argv) => {
-        try {
-          await handler(argv);
-        } catch (err) {
-          throw new Error(messageWithSuffix(err), { cause: err });
-        }
-      };
-    });
+  const from = (load: () => Promise<Record<string, unknown>>) => handlersFrom(lazy, load);
   const rn = from(() => import('../commands/run.js'));
   const tk = from(() => import('../commands/tasks.js'));
   const idArg = (y: Argv) => y.positional('id', { type: 'string', demandOption: true, describe: 'container ID' });

@@ -6,18 +6,13 @@ type Handler = (argv: any) => Promise<void>;
 /** Lazy wraps a loader of a command's handler so its module is imported only when it runs. */
 export type Lazy = (load: () => Promise<Handler>) => Handler;
 
-const labelsArg = (y: Argv, describe = 'labels as key=value (key= clears)') => y.positional('labels', { type: 'string', array: true, default: [], describe });
-const filtersArg = (y: Argv) => y.positional('filters', { type: 'string', array: true, default: [], describe: 'containerd filters' });
-const quiet = (y: Argv, describe: string) => y.option('quiet', { alias: 'q', type: 'boolean', default: false, describe });
-
 /**
- * storeCommands defines the commands over the daemon's metadata and content: namespaces,
- * content, images, containers, leases, events and snapshots. Each handler's module is loaded
- * only when its command runs.
+ * handlersFrom names the handlers a command module exports, importing the module (through `lazy`)
+ * only when one runs. Errors leave with containerd's class suffix (`image "x": not found`), as
+ * ctr prints them.
  */
-export function storeCommands(lazy: Lazy): CommandModule[] {
-  // Errors leave with containerd's class suffix (`image "x": not found`), as ctr prints them.
-  const from = (load: () => Promise<Record<string, unknown>>) => (fn: string): Handler =>
+export function handlersFrom(lazy: Lazy, load: () => Promise<Record<string, unknown>>): (fn: string) => Handler {
+  return (fn) =>
     lazy(async () => {
       const [mod, { messageWithSuffix }] = await Promise.all([load(), import('@ctrd/errdefs')]);
       const handler = mod[fn] as Handler;
@@ -29,6 +24,19 @@ export function storeCommands(lazy: Lazy): CommandModule[] {
         }
       };
     });
+}
+
+const labelsArg = (y: Argv, describe = 'labels as key=value (key= clears)') => y.positional('labels', { type: 'string', array: true, default: [], describe });
+const filtersArg = (y: Argv) => y.positional('filters', { type: 'string', array: true, default: [], describe: 'containerd filters' });
+const quiet = (y: Argv, describe: string) => y.option('quiet', { alias: 'q', type: 'boolean', default: false, describe });
+
+/**
+ * storeCommands defines the commands over the daemon's metadata and content: namespaces,
+ * content, images, containers, leases, events and snapshots. Each handler's module is loaded
+ * only when its command runs.
+ */
+export function storeCommands(lazy: Lazy): CommandModule[] {
+  const from = (load: () => Promise<Record<string, unknown>>) => handlersFrom(lazy, load);
   const ns = from(() => import('../commands/namespaces.js'));
   const ct = from(() => import('../commands/content.js'));
   const im = from(() => import('../commands/images.js'));
