@@ -1,3 +1,4 @@
+import { FailedPreconditionError } from '@ctrd/errdefs';
 import { MetadataStore, type Container } from '@ctrd/metadata';
 import { definePlugin, parseDuration, PluginType } from '@ctrd/plugin';
 import { PlatformRuntime, type RootfsMount } from '@ctrd/runtime';
@@ -47,7 +48,7 @@ export const restartMonitorPlugin = definePlugin<RestartMonitor, RestartMonitorC
 /** snapshotMounts returns the mounts of a container's active snapshot, as a client passes them to Create. */
 async function snapshotMounts(metadata: MetadataStore, ns: string, c: Container): Promise<RootfsMount[]> {
   if (c.snapshotKey === '') return [];
-  if (metadata.snapshotter === undefined) throw new Error(`no snapshotters to mount ${c.snapshotKey}`);
+  if (metadata.snapshotter === undefined) throw new FailedPreconditionError(`no snapshotters to mount ${c.snapshotKey}`);
   const mounts = await metadata.snapshotter(c.snapshotter, ns).mounts(c.snapshotKey);
   return mounts.map((m) => ({ type: m.type, source: m.source, ...(m.target ? { target: m.target } : {}), options: [...m.options] }));
 }
