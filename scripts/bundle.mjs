@@ -9,27 +9,56 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targets = [
-  { entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cli/bundle' },
-  { entry: 'packages/daemon/dist/bin/ctrd.js', outdir: 'packages/daemon/bundle' },
-];
+// Native addons stay external. proto-loader (and protobufjs under it) is only required by
+// grpc-js's channelz and ORCA code paths; left external, it is resolved from node_modules if
+// ever used.
+const external = ['koffi', 'classic-level', 'level', 'memory-level', '@grpc/proto-loader'];
 
-for (const t of targets) {
+// ctrctl: ESM with its commands as lazily imported chunks (`splitting`).
+await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cli/bundle' });
+
+// ctrd: one CommonJS file, `ctrd.cjs`, which its small ESM entry `ctrd.js` compiles with V8's
+// code cache (Node 20 caches no compiled ESM). Its lazy imports stay lazy in evaluation.
+const daemonDist = join(top, 'packages/daemon/dist/bin');
+if (existsSync(join(daemonDist, 'ctrd.js'))) {
+  await build({
+    entryPoints: [join(daemonDist, 'ctrd.js')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: join(top, 'packages/daemon/bundle/ctrd.cjs'),
+    external,
+    // Modules that find files beside themselves, or workers through their package, see the
+    // bundle's own location, as they do in the ESM bundle.
+    define: { 'import.meta.url': '__ctrdImportMetaUrl', 'import.meta.resolve': '__ctrdImportMetaResolve' },
+    banner: {
+      js: [
+        "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        "const __ctrdImportMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;",
+      ].join('\n'),
+    },
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  await bundleEsm({ entry: 'packages/daemon/dist/bin/ctrd-launcher.js', outdir: 'packages/daemon/bundle', entryNames: 'ctrd', splitting: false });
+}
+
+async function bundleEsm(t) {
   const entry = join(top, t.entry);
-  if (!existsSync(entry)) continue;
+  if (!existsSync(entry)) return;
+  const splitting = t.splitting ?? true;
   const result = await build({
     entryPoints: [entry],
     bundle: true,
-    splitting: true,
+    splitting,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     outdir: join(top, t.outdir),
-    entryNames: '[name]',
+    entryNames: t.entryNames ?? '[name]',
     chunkNames: 'chunks/[name]-[hash]',
-    // proto-loader (and protobufjs under it) is only required by grpc-js's channelz and ORCA
-    // code paths; left external, it is resolved from node_modules if ever used.
-    external: ['koffi', 'classic-level', 'level', 'memory-level', '@grpc/proto-loader'],
+    external,
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: { js: "import { createRequire as __ctrdCreateRequire } from 'node:module'; const require = __ctrdCreateRequire(import.meta.url);" },
     logLevel: 'warning',

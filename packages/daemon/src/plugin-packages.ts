@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FailedPreconditionError } from '@ctrd/errdefs';
 import type { Registration } from '@ctrd/plugin';
+import { dynamicImport } from './code-cache.js';
 
 function isRegistration(x: unknown): x is Registration {
   return typeof x === 'object' && x !== null && typeof (x as Registration).type === 'string' && typeof (x as Registration).id === 'string' && typeof (x as Registration).init === 'function';
@@ -32,7 +33,7 @@ export async function loadPluginPackages(names: readonly string[], pluginDir: st
   for (const name of names) {
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(req.resolve(name)).href)) as Record<string, unknown>;
+      mod = await dynamicImport(pathToFileURL(req.resolve(name)).href);
     } catch (err) {
       throw new FailedPreconditionError(`load plugin package "${name}": ${(err as Error).message}`, { cause: err });
     }

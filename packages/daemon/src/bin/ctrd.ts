@@ -137,9 +137,10 @@ function daemonArgs(args: string[]): GlobalArgs | undefined {
   }
 }
 
+// No top-level await: the bundle is also built as CommonJS (see scripts/bundle.mjs).
 const plain = daemonArgs(process.argv.slice(2));
-if (plain) await run(plain).catch(fail);
-else await cli();
+if (plain) void run(plain).catch(fail);
+else void cli().catch(fail);
 
 async function cli(): Promise<void> {
   const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);

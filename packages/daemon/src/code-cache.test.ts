@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dynamicImport, runWithCodeCache } from './code-cache.js';
+
+const ran = globalThis as { __codeCacheTest?: unknown[] };
+
+test('runWithCodeCache runs a CommonJS file, writes its cache once and uses it for that build only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bundle.cjs');
+  const cacheDir = join(dir, 'cache');
+  const body = (n: number) =>
+    `#!/usr/bin/env node\nconst { basename } = require('node:path');\nfunction f(x) { return x * ${n}; }\n(globalThis.__codeCacheTest ??= []).push([f(2), basename(__filename), typeof module.exports]);\n`;
+  writeFileSync(file, body(21));
+  ran.__codeCacheTest = [];
+
+  const first = runWithCodeCache(file, { cacheDir, writeAfterMs: 0 });
+  assert.equal(first.cache, 'none');
+  assert.deepEqual(ran.__codeCacheTest, [[42, 'bundle.cjs', 'object']]);
+  await sleep(50);
+  assert.deepEqual(readdirSync(cacheDir), [first.file.slice(cacheDir.length + 1)]);
+
+  const second = runWithCodeCache(file, { cacheDir, writeAfterMs: 0 });
+  assert.equal(second.cache, 'used');
+  assert.equal(second.file, first.file);
+  assert.deepEqual(ran.__codeCacheTest.at(-1), [42, 'bundle.cjs', 'object']);
+
+  // A rebuilt bundle (another size) gets a cache of its own; the stale one is removed.
+  writeFileSync(file, body(1000));
+  const third = runWithCodeCache(file, { cacheDir, writeAfterMs: 0 });
+  assert.equal(third.cache, 'none');
+  assert.notEqual(third.file, first.file);
+  assert.deepEqual(ran.__codeCacheTest.at(-1), [2000, 'bundle.cjs', 'object']);
+  await sleep(50);
+  assert.deepEqual(readdirSync(cacheDir), [third.file.slice(cacheDir.length + 1)]);
+});
+
+test('runWithCodeCache runs without a cache where none can be written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bundle.cjs');
+  writeFileSync(file, '(globalThis.__codeCacheTest ??= []).push("plain");\n');
+  writeFileSync(join(dir, 'not-a-dir'), '');
+  ran.__codeCacheTest = [];
+  const r = runWithCodeCache(file, { cacheDir: join(dir, 'not-a-dir', 'cache'), writeAfterMs: 0 });
+  assert.equal(r.cache, 'none');
+  assert.deepEqual(ran.__codeCacheTest, ['plain']);
+  await sleep(50);
+});
+
+test('dynamicImport works in a script run from its code cache', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'dep.mjs'), 'export const answer = 42;\n');
+  const file = join(dir, 'bundle.cjs');
+  const g = globalThis as { __codeCacheImport?: Promise<{ answer: number }>; __dynamicImport?: typeof dynamicImport };
+  g.__dynamicImport = dynamicImport;
+  writeFileSync(file, `globalThis.__codeCacheImport = globalThis.__dynamicImport(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'dep.mjs')).href);\n`);
+  const cacheDir = join(dir, 'cache');
+  assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'none');
+  assert.equal((await g.__codeCacheImport!).answer, 42);
+  await sleep(50);
+  g.__codeCacheImport = undefined;
+  assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'used');
+  assert.equal((await g.__codeCacheImport!).answer, 42);
+});
