@@ -11,9 +11,11 @@ import {
   AlreadyExistsError,
 } from '@ctrd/errdefs';
 
+type AsyncCall = (...args: unknown[]) => void;
+
 interface Libc {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
-  umount2(target: string, flags: number): number;
+  umount2: ((target: string, flags: number) => number) & { async: AsyncCall };
   ioctl(fd: number, request: number, arg: Buffer): number;
   strerror(errnum: number): string;
 }
@@ -93,6 +95,22 @@ export function sysMount(source: string | null, target: string, fstype: string |
 export function sysUnmount(target: string, flags: number): number {
   const l = load();
   return l.umount2(target, flags) === 0 ? 0 : koffi.errno();
+}
+
+/**
+ * sysUnmountAsync calls umount2(2) on a thread of libuv's pool and resolves to 0 or the errno.
+ * An unmount waits for the kernel's RCU grace periods, often tens of milliseconds, which the
+ * synchronous call would spend blocking the event loop. The pool thread's errno cannot be read
+ * back, so a failed call is repeated synchronously for it: the errors (not mounted, busy,
+ * missing) are immediate, and a mount that went away in between reads as success.
+ */
+export function sysUnmountAsync(target: string, flags: number): Promise<number> {
+  const l = load();
+  return new Promise((resolve) => {
+    l.umount2.async(target, flags, (err: unknown, res: number) => {
+      resolve(!err && res === 0 ? 0 : sysUnmount(target, flags));
+    });
+  });
 }
 
 /**

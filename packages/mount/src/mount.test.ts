@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isNotFound } from '@ctrd/errdefs';
 import { mount, mountAll, unmountAll } from './mount.js';
+import { Errno, sysUnmountAsync } from './libc.js';
 import { cleanupTempMounts, withTempMount } from './temp-mount.js';
 import { isMountPoint, lookupMount, mountsUnder } from './mountinfo.js';
 
@@ -119,6 +120,17 @@ describe('mount helpers', { skip: isRoot ? false : 'mounting needs root' }, () =
     } finally {
       await unmountAll(dst);
     }
+  });
+
+  test('sysUnmountAsync unmounts and reports the errno of a failure', async () => {
+    const dst = join(dir, 'async');
+    mkdirSync(dst);
+    mount({ type: 'tmpfs', source: 'tmpfs', options: [] }, dst);
+    assert.equal(isMountPoint(dst), true);
+    assert.equal(await sysUnmountAsync(dst, 0), 0);
+    assert.equal(isMountPoint(dst), false);
+    assert.equal(await sysUnmountAsync(dst, 0), Errno.EINVAL, 'not a mount point');
+    assert.equal(await sysUnmountAsync(join(dir, 'missing'), 0), Errno.ENOENT);
   });
 
   test('unmountAll of a directory with nothing mounted or a missing path succeeds', async () => {

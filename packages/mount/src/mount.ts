@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, NotImplementedError } from '@ctrd/errdefs';
-import { Errno, errnoOf, syscallError, sysMount, sysUnmount } from './libc.js';
+import { Errno, errnoOf, syscallError, sysMount, sysUnmount, sysUnmountAsync } from './libc.js';
 import { MountFlags, PROPAGATION_FLAGS, compactLowerdir, optionsSize, parseMountOptions } from './options.js';
 import type { Mount } from './types.js';
 
@@ -89,7 +89,7 @@ async function unmountOnce(target: string, flags: number): Promise<number> {
   // A mount that is briefly busy (a closing file, a finishing stat) usually frees up within a
   // couple of seconds, so retry EBUSY before giving up.
   for (let i = 0; i < 50; i++) {
-    const errno = sysUnmount(target, flags);
+    const errno = await sysUnmountAsync(target, flags);
     if (errno !== Errno.EBUSY) return errno;
     await sleep(50);
   }

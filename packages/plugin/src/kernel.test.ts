@@ -132,3 +132,41 @@ test('close runs in reverse order once', () =>
     await k.close();
     assert.deepEqual(closed, ['b', 'b-hook', 'a']);
   }));
+
+test('independent plugins initialise concurrently; a dependent waits for all it requires, and the type token is the first in order', () =>
+  withDirs(async (root, state) => {
+    const events: string[] = [];
+    let releaseSlow!: () => void;
+    // Run one at a time, `slow` would wait for `fast`, which comes after it, until this timer.
+    const slowGate = new Promise<void>((r) => {
+      releaseSlow = r;
+      setTimeout(() => { events.push('timeout'); r(); }, 2000).unref();
+    });
+    const regs: Registration[] = [
+      {
+        type: Greeter.type, id: 'slow',
+        init: async () => {
+          events.push('slow:start');
+          await slowGate;
+          events.push('slow:end');
+          return { greet: () => 'slow' };
+        },
+      },
+      {
+        type: Greeter.type, id: 'fast',
+        init: () => {
+          events.push('fast');
+          releaseSlow();
+          return { greet: () => 'fast' };
+        },
+      },
+      { type: 'io.test.class.v1', id: 'c', requires: [Greeter.type], init: (ic) => { events.push('dependent'); return ic.instantiate(Service); } },
+    ];
+    const k = new Kernel({ registrations: regs, root, state });
+    await k.init();
+    assert.deepEqual(events.slice(0, 2).sort(), ['fast', 'slow:start']);
+    assert.deepEqual(events.slice(2), ['slow:end', 'dependent']);
+    // `fast` finished first, but the token resolves to the first plugin of the type in init order.
+    assert.equal(k.instance<Service>('io.test.class.v1.c')?.greeter.greet(), 'slow');
+    await k.close();
+  }));

@@ -87,9 +87,12 @@ export class Kernel {
   }
 
   /**
-   * init runs every plugin's init in order. A SkipPluginError marks the plugin `skip`, any
-   * other error `error`; both are recorded and start-up continues, unless the plugin is
-   * required, in which case init throws naming it.
+   * init runs every plugin's init. A plugin starts as soon as every plugin it requires has
+   * settled, so independent ones (the content store and the snapshotters, say) initialise
+   * concurrently; dependents always see their requirements finished, as in containerd's
+   * sequential order. A SkipPluginError marks the plugin `skip`, any other error `error`; both
+   * are recorded and start-up continues, unless the plugin is required, in which case init
+   * throws naming the first such plugin in init order.
    */
   async init(): Promise<void> {
     if (this.#configs.size === 0) this.validateConfigs();
@@ -99,8 +102,14 @@ export class Kernel {
         throw new FailedPreconditionError(`required plugin ${uri} not included`);
       }
     }
+    const settled = new Map<PluginRecord, Promise<void>>();
     for (const rec of this.#records) {
-      await this.#initOne(rec);
+      // Records are in graph order, so every requirement already has its promise.
+      const deps = dependencies(rec, this.#records).map((d) => settled.get(d)!);
+      settled.set(rec, Promise.all(deps).then(() => this.#initOne(rec)));
+    }
+    await Promise.all(settled.values());
+    for (const rec of this.#records) {
       if (rec.status !== 'ok' && required.has(rec.uri)) {
         throw new FailedPreconditionError(`load required plugin ${rec.uri}: ${rec.error?.message}`, { cause: rec.error });
       }
@@ -119,9 +128,12 @@ export class Kernel {
       rec.instance = await this.#withTimeout(rec.uri, Promise.resolve().then(() => rec.registration.init(ic)));
       rec.status = 'ok';
       this.#container.register(instanceSymbol(rec.type, rec.id), { useValue: rec.instance });
-      // The type's token resolves to the first plugin of that type that loaded, as `get` does.
+      // The type's token resolves to the first plugin of that type in init order that loaded,
+      // as `get` does, whichever of them finished first.
       const byType = typeSymbol(rec.type);
-      if (!this.#container.isRegistered(byType)) this.#container.register(byType, { useValue: rec.instance });
+      if (!this.#container.isRegistered(byType)) {
+        this.#container.register(byType, { useFactory: () => this.#ok(rec.type)[0]!.instance });
+      }
     } catch (err) {
       rec.error = err instanceof Error ? err : new Error(String(err));
       if (isSkipPlugin(err)) {
@@ -238,4 +250,10 @@ export class Kernel {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** dependencies lists the records `rec` waits for: those of a type it requires (`*`: all but other `*` plugins). */
+function dependencies(rec: PluginRecord, records: readonly PluginRecord[]): PluginRecord[] {
+  if (rec.requires.includes('*')) return records.filter((o) => o !== rec && !o.requires.includes('*'));
+  return records.filter((o) => o !== rec && rec.requires.includes(o.type));
 }
