@@ -4,7 +4,7 @@ import { createServer, constants as h2 } from 'node:http2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeFields, fieldString, LeanCallError, leanSession, leanUnary } from './lean-grpc.js';
+import { decodeFields, fieldString, LeanCallError, leanCall, leanSession, leanUnary } from './lean-grpc.js';
 
 // field 1 = "v1.2" (string), field 3 = 150 (varint), field 2 = "rev" (string)
 const MESSAGE = Buffer.from([0x0a, 4, ...Buffer.from('v1.2'), 0x18, 0x96, 0x01, 0x12, 3, ...Buffer.from('rev')]);
@@ -29,10 +29,11 @@ test('leanUnary sends a framed request and decodes the framed response; a non-OK
       const path = String(headers[h2.HTTP2_HEADER_PATH]);
       seen.push({ path, body: Buffer.concat(chunks), ns: headers['containerd-namespace'] });
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': path === '/ok' ? '0' : '5', 'grpc-message': 'nope' }));
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': path === '/missing' ? '5' : '0', 'grpc-message': 'nope' }));
       const frame = Buffer.alloc(5);
       frame.writeUInt32BE(MESSAGE.length, 1);
-      stream.end(Buffer.concat([frame, MESSAGE]));
+      const one = Buffer.concat([frame, MESSAGE]);
+      stream.end(path === '/stream' ? Buffer.concat([one, Buffer.from([0, 0, 0, 0, 0]), one]) : one);
     });
   });
   await new Promise<void>((r) => server.listen(sock, r));
@@ -41,7 +42,10 @@ test('leanUnary sends a framed request and decodes the framed response; a non-OK
     const f = await leanUnary(session, '/ok', Buffer.from([1, 2]), { namespace: 'ns1', timeoutMs: 1000 });
     assert.equal(fieldString(f, 1), 'v1.2');
     assert.deepEqual(seen[0], { path: '/ok', body: Buffer.from([0, 0, 0, 0, 2, 1, 2]), ns: 'ns1' });
-    await assert.rejects(leanUnary(session, '/missing', new Uint8Array(0)), LeanCallError);
+    await assert.rejects(leanUnary(session, '/missing', new Uint8Array(0)), (err: unknown) => err instanceof LeanCallError && err.code === 5);
+    const messages = await leanCall(session, '/stream', new Uint8Array(0));
+    assert.deepEqual(messages.map((m) => Buffer.from(m)), [MESSAGE, Buffer.alloc(0), MESSAGE]);
+    await assert.rejects(leanUnary(session, '/stream', new Uint8Array(0)), /expected one response message, got 3/);
   } finally {
     session.close();
     server.close();

@@ -3,19 +3,48 @@ import { connect as netConnect } from 'node:net';
 
 /**
  * LeanCallError is any failure of a lean call. Callers treat it as "use the full client",
- * which reports the error in its usual words.
+ * which reports the error in its usual words. `code` is the gRPC status the server answered
+ * with, when it answered.
  */
-export class LeanCallError extends Error {}
+export class LeanCallError extends Error {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** ProtoFields maps a message's field numbers to their last length-delimited value (strings, bytes). */
 export type ProtoFields = Map<number, Uint8Array>;
+
+/** LeanCallOptions are a lean call's deadline (0 or absent: none) and `containerd-namespace`. */
+export interface LeanCallOptions {
+  timeoutMs?: number;
+  namespace?: string;
+}
 
 /**
  * leanUnary calls one unary gRPC method over node:http2 without loading @grpc/grpc-js: the
  * request is an already-encoded message, the response's length-delimited fields come back
  * undecoded. It serves the few calls where grpc-js's start-up cost dominates (`version`).
  */
-export function leanUnary(session: ClientHttp2Session, path: string, request: Uint8Array, opts: { timeoutMs?: number; namespace?: string } = {}): Promise<ProtoFields> {
+export async function leanUnary(session: ClientHttp2Session, path: string, request: Uint8Array, opts: LeanCallOptions = {}): Promise<ProtoFields> {
+  const messages = await leanCall(session, path, request, opts);
+  if (messages.length !== 1) throw new LeanCallError(`expected one response message, got ${messages.length}`);
+  try {
+    return decodeFields(messages[0]!);
+  } catch (err) {
+    throw new LeanCallError((err as Error).message);
+  }
+}
+
+/**
+ * leanCall calls a unary or server-streaming gRPC method over node:http2 and resolves with
+ * every response message, still encoded, once the server has closed the call with status OK.
+ * Any other status, and any transport or framing failure, rejects with LeanCallError.
+ */
+export function leanCall(session: ClientHttp2Session, path: string, request: Uint8Array, opts: LeanCallOptions = {}): Promise<Uint8Array[]> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
       [h2.HTTP2_HEADER_METHOD]: 'POST',
@@ -25,7 +54,12 @@ export function leanUnary(session: ClientHttp2Session, path: string, request: Ui
     };
     if (opts.namespace) headers['containerd-namespace'] = opts.namespace;
     if (opts.timeoutMs) headers['grpc-timeout'] = `${Math.ceil(opts.timeoutMs)}m`;
-    const stream = session.request(headers);
+    let stream;
+    try {
+      stream = session.request(headers);
+    } catch (err) {
+      return reject(new LeanCallError((err as Error).message));
+    }
     const chunks: Buffer[] = [];
     let status: string | undefined;
     stream.on('response', (h) => {
@@ -37,16 +71,20 @@ export function leanUnary(session: ClientHttp2Session, path: string, request: Ui
     stream.on('data', (b: Buffer) => chunks.push(b));
     stream.on('error', (err) => reject(new LeanCallError(err.message)));
     stream.on('close', () => {
-      if (status !== '0') return reject(new LeanCallError(`grpc-status ${status ?? 'missing'}`));
-      const body = Buffer.concat(chunks);
-      if (body.length < 5 || body[0] !== 0) return reject(new LeanCallError('unexpected response framing'));
-      const len = body.readUInt32BE(1);
-      if (body.length !== 5 + len) return reject(new LeanCallError('unexpected response length'));
-      try {
-        resolve(decodeFields(body.subarray(5)));
-      } catch (err) {
-        reject(new LeanCallError((err as Error).message));
+      if (status !== '0') {
+        const code = status === undefined ? undefined : Number(status);
+        return reject(new LeanCallError(`grpc-status ${status ?? 'missing'}`, Number.isInteger(code) ? code : undefined));
       }
+      const body = Buffer.concat(chunks);
+      const messages: Uint8Array[] = [];
+      for (let at = 0; at < body.length; ) {
+        if (body.length - at < 5 || body[at] !== 0) return reject(new LeanCallError('unexpected response framing'));
+        const len = body.readUInt32BE(at + 1);
+        if (at + 5 + len > body.length) return reject(new LeanCallError('unexpected response length'));
+        messages.push(body.subarray(at + 5, at + 5 + len));
+        at += 5 + len;
+      }
+      resolve(messages);
     });
     const frame = Buffer.alloc(5 + request.length);
     frame.writeUInt32BE(request.length, 1);

@@ -5,7 +5,8 @@ import { fastCommand, type FastCommand } from './fast-path.js';
 /**
  * ctrctl is ctrd's command-line client. Each command's code is imported only when that command
  * runs, so `ctrctl --help` and simple commands start quickly; `version` and `images ls` are
- * recognised without yargs at all (see fast-path.ts).
+ * recognised without yargs at all (see fast-path.ts) and first tried over node:http2 without
+ * grpc-js, falling back to the full client when that fails.
  */
 
 function fail(err: unknown): never {
@@ -32,6 +33,8 @@ async function runFast(cmd: FastCommand): Promise<void> {
       if (!(await versionLean(cmd.argv))) await (await import('../commands/version.js')).version(cmd.argv);
       return;
     }
+    const { imagesLsLean } = await import('../commands/images-ls-lean.js');
+    if (await imagesLsLean(cmd.argv)) return;
     const [{ imagesLs }, { messageWithSuffix }] = await Promise.all([import('../commands/images.js'), import('@ctrd/errdefs')]);
     try {
       await imagesLs(cmd.argv);

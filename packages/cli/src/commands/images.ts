@@ -2,11 +2,12 @@ import { RemoteContentStore, RemoteImageStore, type Connection } from '@ctrd/cli
 import { isAlreadyExists, isNotFound, isNotImplemented } from '@ctrd/errdefs';
 import { check, imageChainIds, imagePlatforms, isUnpacked, packedSize, unpackedSize } from '@ctrd/images';
 import type { Image } from '@ctrd/metadata';
-import { defaultMatcher, formatPlatform, parsePlatform, strictMatcher, type PlatformMatcher } from '@ctrd/remotes';
+import { formatPlatform, type PlatformMatcher } from '@ctrd/remotes';
 import type { GlobalArgs } from '../global.js';
 import { formatLabels, parseLabelArgs } from '../format.js';
 import { humanSize, print, printJSON, table } from '../output.js';
 import { eachItem, warn, withConnection } from './common.js';
+import { matcherOf, printImageNames, printImageRows, type ImageRow } from './images-ls-output.js';
 import { SnapshotClient } from './snapshot-client.js';
 
 /** ImageArgs are the arguments of the `images` subcommands. */
@@ -23,11 +24,6 @@ export interface ImageArgs extends GlobalArgs {
   sync?: boolean;
   snapshotter?: string;
   platform?: string;
-}
-
-/** matcherOf is `--platform` matched strictly, or the host's default matcher. */
-export function matcherOf(platform: string | undefined): PlatformMatcher {
-  return platform ? strictMatcher(parsePlatform(platform)) : defaultMatcher();
 }
 
 /**
@@ -51,12 +47,12 @@ async function unpackedOf(snapshots: SnapshotClient, store: RemoteContentStore, 
 export async function imagesLs(argv: ImageArgs): Promise<void> {
   await withConnection(argv, async (conn) => {
     const images = await new RemoteImageStore(conn).list(conn.namespace, argv.filters ?? []);
-    if (argv.quiet) return print(images.map((i) => i.name).join('\n'));
+    if (argv.quiet) return printImageNames(images);
     const store = new RemoteContentStore(conn);
     const snapshots = new SnapshotClient(conn, argv.snapshotter ?? 'overlayfs');
     const matcher = matcherOf(argv.platform);
     const state = { absent: false };
-    const rows = [];
+    const rows: ImageRow[] = [];
     for (const img of images) {
       const size = await packedSize(store, img.target, matcher).catch((err: Error) => {
         warn(`failed calculating size for image ${img.name}: ${err.message}`);
@@ -69,20 +65,7 @@ export async function imagesLs(argv: ImageArgs): Promise<void> {
       const unpacked = await unpackedOf(snapshots, store, img, matcher, state);
       rows.push({ img, size, unpacked, platforms: [...new Set(platforms.map(formatPlatform))].sort() });
     }
-    if (argv.format === 'json') {
-      return printJSON(rows.map((r) => ({ ...r.img, size: r.size ?? null, unpackedSize: r.unpacked ?? null, platforms: r.platforms })));
-    }
-    const header = ['REF', 'TYPE', 'DIGEST', 'SIZE', 'UNPACKED', 'PLATFORMS', 'LABELS'];
-    const body = rows.map((r) => [
-      r.img.name,
-      r.img.target.mediaType,
-      r.img.target.digest,
-      r.size === undefined ? '-' : humanSize(r.size),
-      r.unpacked === undefined ? '-' : humanSize(r.unpacked),
-      r.platforms.join(',') || '-',
-      formatLabels(r.img.labels),
-    ]);
-    print(table([header, ...body]));
+    printImageRows(rows, argv.format);
   });
 }
 
