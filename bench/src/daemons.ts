@@ -35,8 +35,16 @@ function listening(path: string): Promise<boolean> {
   });
 }
 
+/** CtrOptions are the stdin, stdout and time limit of one `ctr` run (120 s by default). */
+export interface CtrOptions {
+  input?: Buffer;
+  stdinFd?: number;
+  discardStdout?: boolean;
+  timeoutMs?: number;
+}
+
 /** timed runs a command to completion and measures its wall time in milliseconds. */
-export function timed(cmd: string, args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean; timeoutMs?: number } = {}): CtrResult {
+export function timed(cmd: string, args: string[], opts: CtrOptions = {}): CtrResult {
   const stdin = opts.stdinFd ?? (opts.input ? 'pipe' : 'ignore');
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, {
@@ -58,19 +66,22 @@ export class BenchDaemon {
   readonly dir: string;
   readonly address: string;
   readonly namespace: string;
+  /** extra options for node before ctrd's entry point (ctrd only), e.g. `--cpu-prof`. */
+  readonly nodeArgs: readonly string[];
   proc?: ChildProcess;
   #exit?: Promise<void>;
 
-  private constructor(kind: DaemonKind, dir: string) {
+  private constructor(kind: DaemonKind, dir: string, nodeArgs: readonly string[]) {
     this.kind = kind;
     this.dir = dir;
+    this.nodeArgs = nodeArgs;
     this.address = join(dir, `${kind}.sock`);
     this.namespace = `bench-${kind}`;
   }
 
-  /** create makes the daemon's directory and config below `parent`; `start` boots it. */
-  static async create(kind: DaemonKind, parent: string): Promise<BenchDaemon> {
-    const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)));
+  /** create makes the daemon's directory and config below `parent`; `start` boots it. `nodeArgs` go to node before ctrd's entry point. */
+  static async create(kind: DaemonKind, parent: string, opts: { nodeArgs?: readonly string[] } = {}): Promise<BenchDaemon> {
+    const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)), opts.nodeArgs ?? []);
     const root = JSON.stringify(join(d.dir, 'root'));
     const state = JSON.stringify(join(d.dir, 'state'));
     const address = JSON.stringify(d.address);
@@ -95,7 +106,7 @@ export class BenchDaemon {
   async start(): Promise<number> {
     // The log goes to a file: a pipe the benchmark loop does not drain would stall the daemon.
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [CTRD, '--config', this.configPath]];
+    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...this.nodeArgs, CTRD, '--config', this.configPath]];
     const t0 = process.hrtime.bigint();
     // Its own process group: a Ctrl-C reaches the harness, which stops the daemons in order.
     const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });
@@ -115,12 +126,12 @@ export class BenchDaemon {
   }
 
   /** ctr runs containerd's ctr against this daemon in its namespace. */
-  ctr(args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean } = {}): CtrResult {
+  ctr(args: string[], opts: CtrOptions = {}): CtrResult {
     return timed('ctr', ['--address', this.address, '--namespace', this.namespace, ...args], opts);
   }
 
   /** must runs ctr and throws on a non-zero exit. */
-  must(args: string[], opts: { input?: Buffer; stdinFd?: number; discardStdout?: boolean } = {}): CtrResult {
+  must(args: string[], opts: CtrOptions = {}): CtrResult {
     const r = this.ctr(args, opts);
     if (r.code !== 0) throw new Error(`${this.kind}: ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
     return r;

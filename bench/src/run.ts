@@ -3,21 +3,31 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchDaemon, TOP, unmountBelow, type DaemonKind } from './daemons.js';
 import { buildFixtures } from './fixtures.js';
-import { checkResults, finishRow, markdown, summarize, type BenchResults, type FloorResult, type RowResult } from './stats.js';
-import { FLOORS, WORKLOADS, type BenchContext } from './workloads.js';
+import { measureRow } from './measure.js';
+import { checkResults, markdown, summarize, type BenchResults, type FloorResult, type RowResult } from './stats.js';
+import { formatTop, readProfiles, selfTimes } from './cpu-profile.js';
+import { SCALING_SERIES, runScaling } from './scaling.js';
+import { scalingCharts, scalingMarkdown, type ScalingResults } from './scaling-report.js';
+import { lineChartSvg } from './svg-chart.js';
+import { FLOORS, WORKLOADS, type BenchContext, type Workload } from './workloads.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only id,id] [--dir DIR] [--out FILE] [--check] [--from FILE]
-  --quick      smoke run: smaller sizes (32 MiB blob); images and task counts stay
-  --rounds N   measured rounds after the warm-up (default 5)
-  --only       run only these workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
-  --dir        parent directory for both daemons (default: a new directory in the temp dir)
-  --out        JSON results path (default bench/results/<date>.json)
-  --check      fail (exit 1) on a missing row, fewer than 5 rounds or a missing containerd column
-  --from FILE  with --check: check an existing results file instead of running`;
+       npm run bench -- --scaling [--quick] [--rounds N] [--only series,series]
+       npm run bench -- --profile ROW [--quick] [--rounds N]
+  --quick        smoke run: smaller sizes (32 MiB blob, 40 MB pull images; 3 rounds per scaling point)
+  --rounds N     measured rounds after the warm-up (default 5; --scaling --quick: 3)
+  --only         run only these workload ids (${WORKLOADS.map((w) => w.id).join(', ')})
+                 or, with --scaling, these series (${SCALING_SERIES.map((s) => s.id).join(', ')})
+  --scaling      run the scaling series instead of the rows; writes JSON and SVG charts
+  --profile ROW  run one row on ctrd only, under node --cpu-prof; prints the profile's top functions
+  --dir          parent directory for both daemons (default: a new directory in the temp dir)
+  --out          JSON results path (default bench/results/<date>[-scaling][-quick].json)
+  --check        fail (exit 1) on a missing row, fewer than 5 rounds or a missing containerd column
+  --from FILE    print an existing results file (with --check: check it; a scaling file: rewrite its charts)`;
 
 function firstLine(cmd: string, args: string[]): string {
   return spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.split('\n')[0]?.trim() ?? '';
@@ -27,12 +37,31 @@ function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
+function host(): BenchResults['host'] {
+  return { node: process.versions.node, cpus: cpus().length, kernel: release(), containerd: firstLine('containerd', ['--version']), ctr: firstLine('ctr', ['--version']) };
+}
+
+const stamp = (date: string) => date.replace(/[:.]/g, '-');
+
+/** writeCharts writes each series' wall-time and CPU charts beside the results file and names them in the series. */
+function writeCharts(results: ScalingResults, resultsPath: string): void {
+  const base = basename(resultsPath).replace(/\.json$/, '');
+  for (const s of results.series) {
+    const { wall, cpu } = scalingCharts(s);
+    s.charts = [`${base}-${s.id}.svg`, `${base}-${s.id}-cpu.svg`];
+    writeFileSync(join(dirname(resultsPath), s.charts[0]!), lineChartSvg(wall));
+    writeFileSync(join(dirname(resultsPath), s.charts[1]!), lineChartSvg(cpu));
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       only: { type: 'string' },
+      scaling: { type: 'boolean', default: false },
+      profile: { type: 'string' },
       dir: { type: 'string' },
       out: { type: 'string' },
       check: { type: 'boolean', default: false },
@@ -46,15 +75,31 @@ async function main(): Promise<number> {
   }
   const expected = WORKLOADS.map((w) => w.id);
   if (values.from) {
-    const results = JSON.parse(readFileSync(values.from, 'utf8')) as BenchResults;
+    const loaded = JSON.parse(readFileSync(values.from, 'utf8')) as BenchResults | ScalingResults;
+    if ('kind' in loaded && loaded.kind === 'scaling') {
+      writeCharts(loaded, values.from);
+      writeFileSync(values.from, JSON.stringify(loaded, null, 2) + '\n');
+      process.stdout.write(scalingMarkdown(loaded));
+      if (values.check) throw new Error('--check applies to the rows, not to a scaling run');
+      return 0;
+    }
+    const results = loaded as BenchResults;
     process.stdout.write(markdown(results));
-    return report(checkResults(results, expected));
+    return values.check ? report(checkResults(results, expected)) : 0;
   }
-  const rounds = values.rounds ? Number(values.rounds) : 5;
+  if (values.scaling && values.profile) throw new Error('--scaling and --profile do not go together');
+  if (values.check && (values.scaling || values.profile)) throw new Error('--check applies to the rows of a full run, not to --scaling or --profile');
+  const quick = values.quick ?? false;
+  const rounds = values.rounds ? Number(values.rounds) : values.scaling && quick ? 3 : 5;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: want a positive integer, got ${values.rounds}`);
   const only = values.only?.split(',');
   const workloads = only ? WORKLOADS.filter((w) => only.includes(w.id)) : WORKLOADS;
-  const quick = values.quick ?? false;
+  const series = only ? SCALING_SERIES.filter((s) => only.includes(s.id)) : SCALING_SERIES;
+  if (values.scaling && series.length === 0) throw new Error(`--only: no scaling series among ${only?.join(', ')}`);
+  const profiled = values.profile === undefined ? undefined : WORKLOADS.find((w) => w.id === values.profile);
+  if (values.profile !== undefined && !profiled) throw new Error(`--profile: no row ${values.profile} (rows: ${expected.join(', ')})`);
+  const date = new Date().toISOString();
+  const profileDir = profiled ? join(TOP, 'bench', 'results', 'profiles', `${stamp(date)}-${profiled.id}`) : undefined;
 
   const parent = values.dir ?? (await mkdtemp(join(tmpdir(), 'ctrd-bench-')));
   mkdirSync(parent, { recursive: true });
@@ -84,42 +129,32 @@ async function main(): Promise<number> {
     log(`building fixtures in ${parent}`);
     const fixtures = await buildFixtures(parent, quick ? 32 << 20 : 256 << 20);
     const ctx: BenchContext = { quick, parent, fixtures, imageCount: 1000, taskCount: quick ? 4 : 10 };
-    // A first, B second in every round; the order is the same each time.
-    const kinds: DaemonKind[] = ['containerd', 'ctrd'];
+    // A first, B second in every round; the order is the same each time. A profile runs ctrd alone.
+    const kinds: DaemonKind[] = profiled ? ['ctrd'] : ['containerd', 'ctrd'];
     for (const kind of kinds) {
-      const d = await BenchDaemon.create(kind, parent);
+      const nodeArgs = profileDir && kind === 'ctrd' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const d = await BenchDaemon.create(kind, parent, { nodeArgs });
       daemons.push(d);
       log(`${kind} up in ${(await d.start()).toFixed(0)} ms (${d.address}, namespace ${d.namespace})`);
     }
-    const [a, b] = daemons as [BenchDaemon, BenchDaemon];
+
+    if (profiled && profileDir) return await profile(profiled, daemons[0]!, ctx, rounds, date, quick, profileDir);
+
+    if (values.scaling) {
+      const results: ScalingResults = { kind: 'scaling', date, quick, rounds, host: host(), series: await runScaling(series, daemons, ctx, rounds, log) };
+      const out = values.out ?? join(TOP, 'bench', 'results', `${stamp(date)}-scaling${quick ? '-quick' : ''}.json`);
+      mkdirSync(dirname(out), { recursive: true });
+      writeCharts(results, out);
+      writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+      process.stdout.write(scalingMarkdown(results));
+      log(`results written to ${out}, charts: ${results.series.flatMap((s) => s.charts ?? []).join(', ')}`);
+      return 0;
+    }
 
     const rows: RowResult[] = [];
     for (const w of workloads) {
       log(`${w.id}: ${w.title}`);
-      const row = { id: w.id, title: w.title, unit: w.unit, detail: '', containerd: [] as number[], ctrd: [] as number[] } as Omit<RowResult, 'ratio' | 'summary'>;
-      try {
-        for (const d of daemons) await w.setup?.(d, ctx);
-        await w.sample(a, ctx, 0);
-        await w.sample(b, ctx, 0);
-        for (let n = 1; n <= rounds; n++) {
-          row[a.kind].push(await w.sample(a, ctx, n));
-          row[b.kind].push(await w.sample(b, ctx, n));
-        }
-      } catch (err) {
-        row.error = (err as Error).message;
-        log(`${w.id} failed: ${row.error}`);
-      } finally {
-        for (const d of daemons) {
-          try {
-            await w.teardown?.(d, ctx);
-          } catch (err) {
-            log(`${w.id} teardown on ${d.kind}: ${(err as Error).message}`);
-          }
-        }
-      }
-      // Some details name what the samples found (process counts), so they are read afterwards.
-      row.detail = w.detail(ctx);
-      rows.push(finishRow(row));
+      rows.push(await measureRow(w, daemons, ctx, rounds, log));
     }
 
     const floors: FloorResult[] = [];
@@ -135,17 +170,9 @@ async function main(): Promise<number> {
       floors.push({ id: f.id, title: f.title, unit: f.unit, samples, summary: summarize(samples), ...(error ? { error } : {}) });
     }
 
-    const date = new Date().toISOString();
-    const results: BenchResults = {
-      date,
-      quick,
-      rounds,
-      host: { node: process.versions.node, cpus: cpus().length, kernel: release(), containerd: firstLine('containerd', ['--version']), ctr: firstLine('ctr', ['--version']) },
-      rows,
-      floors,
-    };
-    const out = values.out ?? join(TOP, 'bench', 'results', `${date.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-    mkdirSync(join(out, '..'), { recursive: true });
+    const results: BenchResults = { date, quick, rounds, host: host(), rows, floors };
+    const out = values.out ?? join(TOP, 'bench', 'results', `${stamp(date)}${quick ? '-quick' : ''}.json`);
+    mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     process.stdout.write(markdown(results));
     log(`results written to ${out}`);
@@ -153,6 +180,25 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * profile runs one row on ctrd alone (started under `--cpu-prof`), stops ctrd with SIGTERM so
+ * node writes the profile, and prints the row, the profile files and the top self-time functions.
+ */
+async function profile(w: Workload, ctrd: BenchDaemon, ctx: BenchContext, rounds: number, date: string, quick: boolean, dir: string): Promise<number> {
+  log(`${w.id}: ${w.title} (ctrd only, profiled)`);
+  const row = await measureRow(w, [ctrd], ctx, rounds, log);
+  await ctrd.stop();
+  const results: BenchResults = { date, quick, rounds, host: host(), rows: [row], floors: [] };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'row.json'), JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(markdown(results) + '\n');
+  const profiles = readProfiles(dir);
+  if (profiles.length === 0) throw new Error(`no .cpuprofile written to ${dir} (did ctrd exit on SIGTERM?)`);
+  process.stdout.write(`profiles (${profiles.length}, one per thread; open in Chrome DevTools or speedscope):\n${profiles.map((p) => `  ${p.path}`).join('\n')}\n`);
+  process.stdout.write(`whole daemon run (start-up, setup, warm-up, ${rounds} samples, teardown), all threads: ${formatTop(selfTimes(profiles.map((p) => p.profile)), 15)}`);
+  return row.error ? 1 : 0;
 }
 
 function report(problems: string[]): number {

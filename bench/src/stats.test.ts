@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkResults, finishRow, markdown, summarize, type BenchResults } from './stats.js';
+import { checkResults, cpuMsText, finishRow, markdown, summarize, type BenchResults } from './stats.js';
 
 test('summarize gives the median of odd and even counts, min and max', () => {
   assert.deepEqual(summarize([5, 1, 3]), { median: 3, min: 1, max: 5 });
@@ -32,4 +32,20 @@ test('markdown has a header and one line per row with both columns and the ratio
   const md = markdown(results(1, [row]));
   assert.match(md, /\| workload \| parameters \| unit \| containerd \| ctrd \| ratio ctrd\/containerd \|/);
   assert.match(md, /\| thing \| p \| ms \| 10\.0 \(10\.0–10\.0\) \| 15\.0 \(15\.0–15\.0\) \| 1\.50 \(1\.50–1\.50\) \|/);
+});
+
+test('markdown shows the CPU medians of both daemons, marked when shims are included, and – where not measured', () => {
+  const withCpu = finishRow({ id: 'a', title: 'thing', unit: 'ms', detail: 'p', containerd: [10], ctrd: [15], cpu: { scope: 'daemon+shims', containerd: [20, 30, 40], ctrd: [50, 60, 70] } });
+  assert.equal(withCpu.cpu?.summary.ctrd.median, 60);
+  const without = finishRow({ id: 'b', title: 'other', unit: 'MiB', detail: 'q', containerd: [1], ctrd: [2] });
+  const md = markdown(results(1, [withCpu, without]));
+  assert.match(md, /\| containerd CPU ms \| ctrd CPU ms \|/);
+  assert.match(md, /\| 1\.50 \(1\.50–1\.50\) \| 30\.0 \+shims \| 60\.0 \+shims \|/);
+  assert.match(md, /\| other \| q \| MiB \| .* \| – \| – \|/);
+});
+
+test('cpuMsText writes a zero reading as below one tick', () => {
+  assert.equal(cpuMsText(0), '<10');
+  assert.equal(cpuMsText(20), '20.0');
+  assert.equal(cpuMsText(NaN), '–');
 });

@@ -26,7 +26,18 @@ export interface RowResult {
   /** ctrd / containerd, one per round. */
   ratio: number[];
   summary: { containerd: Summary; ctrd: Summary; ratio: Summary };
+  /** CPU time (utime + stime) the daemon used during each sample, in ms; absent where not measured. */
+  cpu?: RowCpu;
   error?: string;
+}
+
+/** RowCpu is the daemons' CPU time per sample of a row, and what it covers. */
+export interface RowCpu {
+  /** `daemon`: the daemon process; `daemon+shims`: also its shim processes alive during the sample. */
+  scope: 'daemon' | 'daemon+shims';
+  containerd: number[];
+  ctrd: number[];
+  summary: { containerd: Summary; ctrd: Summary };
 }
 
 /** FloorResult is a daemon-free reference measurement. */
@@ -50,20 +61,33 @@ export interface BenchResults {
 }
 
 /** finishRow fills the ratios and summaries of a row from its samples. */
-export function finishRow(row: Omit<RowResult, 'ratio' | 'summary'>): RowResult {
+export function finishRow(row: Omit<RowResult, 'ratio' | 'summary' | 'cpu'> & { cpu?: Omit<RowCpu, 'summary'> }): RowResult {
   const n = Math.min(row.containerd.length, row.ctrd.length);
   const ratio = Array.from({ length: n }, (_, i) => row.ctrd[i]! / row.containerd[i]!);
-  return { ...row, ratio, summary: { containerd: summarize(row.containerd), ctrd: summarize(row.ctrd), ratio: summarize(ratio) } };
+  const { cpu, ...rest } = row;
+  return {
+    ...rest,
+    ratio,
+    summary: { containerd: summarize(row.containerd), ctrd: summarize(row.ctrd), ratio: summarize(ratio) },
+    ...(cpu ? { cpu: { ...cpu, summary: { containerd: summarize(cpu.containerd), ctrd: summarize(cpu.ctrd) } } } : {}),
+  };
 }
 
-function fmt(x: number): string {
+/** fmt writes a number with three significant digits at most (none after the point from 100 up), `–` when not finite. */
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return '–';
   if (Math.abs(x) >= 100) return x.toFixed(0);
   if (Math.abs(x) >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
 
-function cell(s: Summary): string {
+/** cpuMsText writes a CPU time in ms; 0 as `<10`, below one clock tick rather than free. */
+export function cpuMsText(ms: number): string {
+  return ms === 0 ? '<10' : fmt(ms);
+}
+
+/** cell writes a summary as `median (min–max)`. */
+export function cell(s: Summary): string {
   return Number.isFinite(s.median) ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '–';
 }
 
@@ -71,12 +95,16 @@ function cell(s: Summary): string {
 export function markdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(`${r.quick ? 'Quick run' : 'Run'} of ${r.date}: ${r.rounds} rounds, ${r.host.cpus} CPUs, Linux ${r.host.kernel}, Node ${r.host.node}, ${r.host.containerd}.`);
-  out.push('Cells: median (min–max) over the rounds; ratio = ctrd / containerd per round.', '');
-  out.push('| workload | parameters | unit | containerd | ctrd | ratio ctrd/containerd |');
-  out.push('|---|---|---|---|---|---|');
+  out.push('Cells: median (min–max) over the rounds; ratio = ctrd / containerd per round. CPU: median utime+stime of the daemon process during a sample (`+shims`: and of its shims), from /proc/<pid>/stat, 10 ms resolution.', '');
+  out.push('| workload | parameters | unit | containerd | ctrd | ratio ctrd/containerd | containerd CPU ms | ctrd CPU ms |');
+  out.push('|---|---|---|---|---|---|---|---|');
   for (const row of r.rows) {
     const tail = row.error ? ` **error: ${row.error.replace(/\|/g, '/').split('\n')[0]}**` : '';
-    out.push(`| ${row.title} | ${row.detail} | ${row.unit} | ${cell(row.summary.containerd)} | ${cell(row.summary.ctrd)} | ${cell(row.summary.ratio)}${tail} |`);
+    const scope = row.cpu?.scope === 'daemon+shims' ? ' +shims' : '';
+    const cpu = (s?: Summary) => (s && Number.isFinite(s.median) ? `${cpuMsText(s.median)}${scope}` : '–');
+    out.push(
+      `| ${row.title} | ${row.detail} | ${row.unit} | ${cell(row.summary.containerd)} | ${cell(row.summary.ctrd)} | ${cell(row.summary.ratio)}${tail} | ${cpu(row.cpu?.summary.containerd)} | ${cpu(row.cpu?.summary.ctrd)} |`,
+    );
   }
   if (r.floors.length) {
     out.push('', '| floor (no daemon) | unit | median (min–max) |', '|---|---|---|');

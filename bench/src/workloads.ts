@@ -23,6 +23,11 @@ export interface Workload {
   id: string;
   title: string;
   unit: 'ms' | 'MiB';
+  /**
+   * Whose CPU time is read around each sample: the daemon (the default), the daemon and its shims,
+   * or nothing (rows whose samples run in another process than the daemon under test).
+   */
+  cpu?: 'daemon' | 'daemon+shims' | false;
   detail(ctx: BenchContext): string;
   setup?(d: BenchDaemon, ctx: BenchContext): Promise<void> | void;
   sample(d: BenchDaemon, ctx: BenchContext, n: number): Promise<number> | number;
@@ -39,7 +44,8 @@ const shimCounts = new Map<string, number>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ensureImage(d: BenchDaemon, ctx: BenchContext): void {
+/** ensureImage imports the busybox fixture into `d` unless it is there. */
+export function ensureImage(d: BenchDaemon, ctx: BenchContext): void {
   if (!d.must(['images', 'ls', '-q']).stdout.split('\n').includes(IMAGE)) d.must(['images', 'import', ctx.fixtures.archive]);
 }
 
@@ -57,13 +63,16 @@ function startTasks(d: BenchDaemon, ctx: BenchContext, ids: string[]): void {
   for (const id of ids) d.must(['run', '-d', '--runtime', nativeRuntime(d), IMAGE, id, 'sleep', '100000']);
 }
 
-/** createImages creates `count` image records named `<prefix><i>` through the Images API, all pointing at the busybox image. */
-async function createImages(d: BenchDaemon, prefix: string, count: number): Promise<void> {
+/**
+ * createImages creates image records named `<prefix><i>` for i from `from` (0 by default) below
+ * `count` through the Images API, all pointing at the busybox image.
+ */
+export async function createImages(d: BenchDaemon, prefix: string, count: number, from = 0): Promise<void> {
   const conn = connect(d.address, { namespace: d.namespace });
   try {
     const store = new RemoteImageStore(conn);
     const base = await store.get(d.namespace, IMAGE);
-    for (let i = 0; i < count; i++) await store.create(d.namespace, { name: `${prefix}${i}`, labels: {}, target: base.target });
+    for (let i = from; i < count; i++) await store.create(d.namespace, { name: `${prefix}${i}`, labels: {}, target: base.target });
   } finally {
     conn.close();
   }
@@ -88,6 +97,7 @@ const ctrctlRow = (id: string, title: string, args: string[], setup?: Workload['
   id,
   title,
   unit: 'ms',
+  cpu: false,
   detail: () => 'containerd column: `node -e 0` (no daemon); ctrd column: the whole ctrctl process against ctrd',
   setup,
   sample(d) {
@@ -104,6 +114,7 @@ const taskMemoryRow = (count: number): Workload => {
     id,
     title: `memory per running task (shim RSS / tasks), ${count} task${count === 1 ? '' : 's'}`,
     unit: 'MiB',
+    cpu: false,
     detail: () =>
       `${count} tasks running \`sleep\`, native shim; shim processes: containerd ${shimCounts.get(`${id}/containerd`) ?? '?'} (containerd-shim-runc-v2), ctrd ${shimCounts.get(`${id}/ctrd`) ?? '?'} (shim-server)`,
     async setup(d, ctx) {
@@ -136,6 +147,7 @@ export const WORKLOADS: Workload[] = [
     id: 'daemon-start',
     title: 'daemon start (empty root) until `ctr version` answers',
     unit: 'ms',
+    cpu: false,
     detail: () => 'fresh root/state per sample',
     async sample(d, ctx) {
       const fresh = await BenchDaemon.create(d.kind, ctx.parent);
@@ -150,6 +162,7 @@ export const WORKLOADS: Workload[] = [
     id: 'daemon-start-populated',
     title: 'daemon start (populated root) until `ctr version` answers',
     unit: 'ms',
+    cpu: false,
     detail: (ctx) => `root kept between samples: busybox imported and unpacked, ${ctx.imageCount} image records; daemon stopped with SIGTERM after each sample`,
     async setup(d, ctx) {
       const pop = await BenchDaemon.create(d.kind, ctx.parent);
@@ -183,6 +196,7 @@ export const WORKLOADS: Workload[] = [
     id: 'idle-rss',
     title: 'idle daemon RSS',
     unit: 'MiB',
+    cpu: false,
     detail: () => 'VmRSS of the daemon process, no containers',
     async sample(d) {
       await sleep(200);
@@ -209,6 +223,7 @@ export const WORKLOADS: Workload[] = [
     id: 'exec',
     title: '`ctr tasks exec` `/bin/true` into a running task',
     unit: 'ms',
+    cpu: 'daemon+shims',
     detail: () => 'native shim',
     setup: (d, ctx) => startTasks(d, ctx, ['bench-exec']),
     sample: (d, _ctx, n) => d.must(['tasks', 'exec', '--exec-id', `e${n}`, 'bench-exec', '/bin/true']).ms,
@@ -218,6 +233,7 @@ export const WORKLOADS: Workload[] = [
     id: 'pause-resume',
     title: '`ctr tasks pause` + `ctr tasks resume`',
     unit: 'ms',
+    cpu: 'daemon+shims',
     detail: () => 'native shim, sum of both commands',
     setup: (d, ctx) => startTasks(d, ctx, ['bench-pause']),
     sample: (d) => d.must(['tasks', 'pause', 'bench-pause']).ms + d.must(['tasks', 'resume', 'bench-pause']).ms,
