@@ -36,17 +36,26 @@ export class ReadView {
   /**
    * children yields each distinct component directly below `parent`, in key order, with the record
    * stored at that exact key if there is one. Deeper keys are skipped with a seek, so a scan costs
-   * one step per child, not per descendant.
+   * one step per child, not per descendant. A child whose first key is its own record is not
+   * sought past until a deeper key of it shows up: a seek drops the iterator's read-ahead, and
+   * most children (images, containers, leases) are a single record.
    */
   async *children<T>(parent: string): AsyncGenerator<Child<T>> {
     const it = this.db.iterator<string, string>({ ...childRange(parent), ...ENC, snapshot: this.snapshot });
     try {
+      let last: string | undefined;
       for (let entry = await it.next(); entry !== undefined; entry = await it.next()) {
         const [key, raw] = entry;
         const { encoded, deeper } = splitChild(parent, key);
         const childKey = `${parent}\x00${encoded}`;
+        if (childKey === last) {
+          // a deeper key of the child just yielded with its record
+          it.seek(subtreeEnd(childKey));
+          continue;
+        }
+        last = childKey;
         yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : (JSON.parse(raw) as T) };
-        it.seek(subtreeEnd(childKey));
+        if (deeper) it.seek(subtreeEnd(childKey));
       }
     } finally {
       await it.close();

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryLevel } from 'memory-level';
+import { ReadView } from './kv.js';
+
+test('children yields each child once, with its record, whether or not deeper keys follow it', async () => {
+  const db = new MemoryLevel<string, string>();
+  const p = 'v1\x00ns';
+  const k = (...parts: string[]) => [p, ...parts].join('\x00');
+  await db.batch([
+    { type: 'put', key: k('a'), value: JSON.stringify({ n: 'a' }) },
+    { type: 'put', key: k('b'), value: JSON.stringify({ n: 'b' }) },
+    { type: 'put', key: k('b', 'x'), value: '"bx"' },
+    { type: 'put', key: k('b', 'y', 'z'), value: '"byz"' },
+    { type: 'put', key: k('c', 'x'), value: '"cx"' },
+    { type: 'put', key: k('c', 'y'), value: '"cy"' },
+    { type: 'put', key: k('d'), value: JSON.stringify({ n: 'd' }) },
+    { type: 'put', key: 'v1\x00nt', value: '"outside"' },
+  ]);
+  const seen: Array<[string, unknown]> = [];
+  for await (const c of new ReadView(db).children<{ n: string }>(p)) {
+    assert.equal(c.key, k(c.name));
+    seen.push([c.name, c.value]);
+  }
+  assert.deepEqual(seen, [['a', { n: 'a' }], ['b', { n: 'b' }], ['c', undefined], ['d', { n: 'd' }]]);
+  const records: string[] = [];
+  for await (const r of new ReadView(db).records(p)) records.push(r.name);
+  assert.deepEqual(records, ['a', 'b', 'd']);
+  await db.close();
+});
