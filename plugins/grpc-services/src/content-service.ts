@@ -6,7 +6,7 @@ import { InvalidArgumentError, OutOfRangeError } from '@ctrd/errdefs';
 import { TOPICS } from '@ctrd/events';
 import { bindService, type BoundService, type CallContext } from '@ctrd/grpc';
 import { mask, publishEvent, ts } from './convert.js';
-import { writeSession } from './content-write.js';
+import { decodeWriteRequest, writeSession } from './content-write.js';
 import { encodeReadResponse } from './read-encoding.js';
 import type { ServiceDeps } from './deps.js';
 
@@ -33,8 +33,13 @@ export function statusOut(s: Status): WireStatus {
  */
 export function contentService({ metadata, publisher }: Pick<ServiceDeps, 'metadata' | 'publisher'>): BoundService {
   const storeOf = (ctx: CallContext): ContentStore => metadata.content(ctx.namespace, { lease: ctx.lease });
-  // Read responses are encoded with one copy of the data (see encodeReadResponse).
-  const definition = { ...ContentService, read: { ...ContentService.read, responseSerialize: encodeReadResponse } };
+  // Read responses are encoded with one copy of the data (see encodeReadResponse), Write
+  // requests decoded with none (see decodeWriteRequest).
+  const definition = {
+    ...ContentService,
+    read: { ...ContentService.read, responseSerialize: encodeReadResponse },
+    write: { ...ContentService.write, requestDeserialize: decodeWriteRequest },
+  };
   return bindService(definition, {
     async info(req, ctx) {
       // As containerd, a malformed digest is refused before the namespace is looked at.
