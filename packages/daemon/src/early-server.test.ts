@@ -69,3 +69,21 @@ test('EarlyServer refuses held calls with UNAVAILABLE when start-up fails, and c
     await assert.rejects(stat(address), { code: 'ENOENT' });
   });
 });
+
+test('EarlyServer offers wide HTTP/2 receive windows', async () => {
+  const { connect } = await import('node:http2');
+  const { STREAM_WINDOW, SESSION_WINDOW } = await import('./early-server.js');
+  await withServer(async (_s, address) => {
+    const { createConnection } = await import('node:net');
+    const session = connect('http://localhost', { createConnection: () => createConnection(address) });
+    try {
+      const settings = await new Promise<{ initialWindowSize?: number }>((resolve) => session.once('remoteSettings', resolve));
+      assert.equal(settings.initialWindowSize, STREAM_WINDOW);
+      // The session-wide window update follows the settings frame.
+      for (let i = 0; i < 50 && (session.state.remoteWindowSize ?? 0) < SESSION_WINDOW; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(session.state.remoteWindowSize, SESSION_WINDOW);
+    } finally {
+      session.destroy();
+    }
+  });
+});

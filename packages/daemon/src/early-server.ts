@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import type { Http2Server, ServerHttp2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { constants as h2 } from 'node:http2';
 import { VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
 import { unlink } from 'node:fs/promises';
@@ -30,6 +30,16 @@ export function earlyServerOptions(config: DaemonConfig): EarlyServerOptions {
     version: !config.disabled_plugins.includes('io.containerd.grpc.v1.version'),
   };
 }
+
+/**
+ * STREAM_WINDOW and SESSION_WINDOW are the HTTP/2 receive windows the server offers. grpc-js
+ * keeps Node's 64 KiB default and has no option for it, so every 1 MiB Content.Write message
+ * (ctr's chunk) took some 16 window updates, each a round trip through both event loops. Go's
+ * gRPC grows its windows up to 16 MiB by measuring the link; these fixed sizes bound what one
+ * connection can have in flight to 8 MiB.
+ */
+export const STREAM_WINDOW = 4 << 20;
+export const SESSION_WINDOW = 8 << 20;
 
 type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 type ServerInternals = { handlers?: Map<string, unknown> } & Record<'_streamHandler' | '_channelzHandler', StreamHandler | undefined>;
@@ -106,7 +116,25 @@ export class EarlyServer {
       this.server.bindAsync(`unix://${this.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
     );
     this.#bound = true;
+    this.#widenWindows();
     await secureSocket(this.address, this.#opts.uid, this.#opts.gid);
+  }
+
+  /** widenWindows sets the receive windows on the library's HTTP/2 servers, where it can reach them. */
+  #widenWindows(): void {
+    const servers = (this.server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+    if (!(servers instanceof Map)) return;
+    for (const h2server of servers.keys()) {
+      if (typeof h2server.updateSettings !== 'function') continue;
+      h2server.updateSettings({ initialWindowSize: STREAM_WINDOW });
+      h2server.on('session', (session: ServerHttp2Session) => {
+        try {
+          session.setLocalWindowSize(SESSION_WINDOW);
+        } catch {
+          // a session that closed at once
+        }
+      });
+    }
   }
 
   /**
