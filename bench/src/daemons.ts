@@ -24,7 +24,8 @@ export interface CtrResult {
   ms: number;
 }
 
-function listening(path: string): Promise<boolean> {
+/** listening reports whether something accepts connections on the unix socket `path`. */
+export function listening(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

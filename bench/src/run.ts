@@ -162,8 +162,8 @@ async function main(): Promise<number> {
       const samples: number[] = [];
       let error: string | undefined;
       try {
-        f.sample(ctx, 0);
-        for (let n = 1; n <= rounds; n++) samples.push(f.sample(ctx, n));
+        await f.sample(ctx, 0);
+        for (let n = 1; n <= rounds; n++) samples.push(await f.sample(ctx, n));
       } catch (err) {
         error = (err as Error).message;
       }
