@@ -51,22 +51,71 @@ function requests(call: ServerReadableStream<unknown, unknown> | ServerDuplexStr
   return (call as unknown as Readable).iterator({ destroyOnReturn: false });
 }
 
-async function writeAll<Res>(call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>, it: AsyncIterable<Res>, signal: AbortSignal) {
-  for await (const msg of it) {
-    if (signal.aborted) return;
-    if (!call.write(msg)) {
-      // Respect HTTP/2 flow control: wait until the client has read what was sent.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          call.off('drain', done);
-          call.off('close', done);
-          resolve();
-        };
-        call.once('drain', done);
-        call.once('close', done);
-      });
-    }
+/** drained waits until a call can take more responses (HTTP/2 flow control) or is closed. */
+function drained(call: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.once('drain', done);
+    call.once('close', done);
+  });
+}
+
+type AnyHandler = (input: unknown, ctx: CallContext) => unknown;
+
+/*
+ * The runners below are the whole per-call path, so they are kept lean: the handler is invoked
+ * at once (inside the try, so a synchronous throw is mapped like a rejection), its result is
+ * awaited once, and the clock is read only when an observer is listening.
+ */
+
+async function runUnary(
+  handler: AnyHandler,
+  input: unknown,
+  call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
+  cb: sendUnaryData<unknown>,
+  path: string,
+  observe: CallObserver | undefined,
+): Promise<void> {
+  const started = observe === undefined ? 0 : performance.now();
+  let res: unknown;
+  try {
+    res = await handler(input, callContext(call, path));
+  } catch (err) {
+    observe?.(path, performance.now() - started, err);
+    cb(toServiceError(err));
+    return;
   }
+  observe?.(path, performance.now() - started, undefined);
+  cb(null, res);
+}
+
+async function runStreaming(
+  handler: AnyHandler,
+  input: unknown,
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  path: string,
+  observe: CallObserver | undefined,
+): Promise<void> {
+  const started = observe === undefined ? 0 : performance.now();
+  try {
+    for await (const msg of handler(input, callContext(call, path)) as AsyncIterable<unknown>) {
+      // The client is gone (grpc-js sets the flag as it emits `cancelled`): stop the handler.
+      if (call.cancelled) return;
+      // Respect HTTP/2 flow control: wait until the client has read what was sent.
+      if (!call.write(msg)) await drained(call);
+    }
+  } catch (err) {
+    observe?.(path, performance.now() - started, err);
+    // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
+    call.emit('error', Object.assign(new Error(), toServiceError(err)));
+    return;
+  }
+  observe?.(path, performance.now() - started, undefined);
+  call.end();
 }
 
 /**
@@ -80,78 +129,19 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
 ): BoundService {
   const implementation: UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(definition)) {
-    const handler = (handlers as Record<string, unknown>)[name] as (...a: unknown[]) => unknown;
+    const handler = (handlers as Record<string, unknown>)[name] as AnyHandler;
     if (typeof handler !== 'function') continue;
     const path = method.path;
-    const done = (started: number, err: unknown) => observe?.(path, performance.now() - started, err);
     if (!method.requestStream && !method.responseStream) {
-      implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-        const started = performance.now();
-        Promise.resolve()
-          .then(() => handler(call.request, callContext(call, path)))
-          .then(
-            (res) => {
-              done(started, undefined);
-              cb(null, res);
-            },
-            (err) => {
-              done(started, err);
-              cb(toServiceError(err));
-            },
-          );
-      };
+      implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
+        void runUnary(handler, call.request, call, cb, path, observe);
     } else if (!method.requestStream && method.responseStream) {
-      implementation[name] = (call: ServerWritableStream<unknown, unknown>) => {
-        const started = performance.now();
-        const ctx = callContext(call, path);
-        Promise.resolve()
-          .then(() => writeAll(call, handler(call.request, ctx) as AsyncIterable<unknown>, ctx.signal))
-          .then(
-            () => {
-              done(started, undefined);
-              call.end();
-            },
-            (err) => {
-              done(started, err);
-              // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
-              call.emit('error', Object.assign(new Error(), toServiceError(err)));
-            },
-          );
-      };
+      implementation[name] = (call: ServerWritableStream<unknown, unknown>) => void runStreaming(handler, call.request, call, path, observe);
     } else if (method.requestStream && !method.responseStream) {
-      implementation[name] = (call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) => {
-        const started = performance.now();
-        Promise.resolve()
-          .then(() => handler(requests(call), callContext(call, path)))
-          .then(
-            (res) => {
-              done(started, undefined);
-              cb(null, res);
-            },
-            (err) => {
-              done(started, err);
-              cb(toServiceError(err));
-            },
-          );
-      };
+      implementation[name] = (call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) =>
+        void runUnary(handler, requests(call), call, cb, path, observe);
     } else {
-      implementation[name] = (call: ServerDuplexStream<unknown, unknown>) => {
-        const started = performance.now();
-        const ctx = callContext(call, path);
-        Promise.resolve()
-          .then(() => writeAll(call, handler(requests(call), ctx) as AsyncIterable<unknown>, ctx.signal))
-          .then(
-            () => {
-              done(started, undefined);
-              call.end();
-            },
-            (err) => {
-              done(started, err);
-              // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
-              call.emit('error', Object.assign(new Error(), toServiceError(err)));
-            },
-          );
-      };
+      implementation[name] = (call: ServerDuplexStream<unknown, unknown>) => void runStreaming(handler, requests(call), call, path, observe);
     }
   }
   return { definition: definition as BoundService['definition'], implementation };

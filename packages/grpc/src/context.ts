@@ -21,6 +21,11 @@ export interface CallContext {
   readonly lease: string | undefined;
   readonly metadata: Metadata;
   readonly signal: AbortSignal;
+  /**
+   * whether the client has cancelled the call or gone away. A cheap poll for a handler that only
+   * checks between steps: building `signal` costs an AbortSignal, several microseconds in Node 20.
+   */
+  readonly cancelled: boolean;
   /** the method path, e.g. `/containerd.services.content.v1.Content/Info`. */
   readonly method: string;
 }
@@ -54,42 +59,73 @@ function cancelledReason(): Error {
   }
 }
 
+/** Marks a header not read yet (undefined is a header's absence). */
+const UNREAD = Symbol('unread');
+
+/**
+ * ServerCallContext is a call's context. A class rather than an object literal with getters: a
+ * literal with accessors is built slowly on every call, a class instance shares its accessors.
+ * Nothing is registered on the call until a handler asks for the signal: grpc-js sets the call's
+ * `cancelled` flag before it emits `cancelled`, so the flag answers for the time before.
+ */
+class ServerCallContext implements CallContext {
+  readonly #call: AnyCall;
+  #ac: AbortController | undefined = undefined;
+  #header: string | undefined | typeof UNREAD = UNREAD;
+  #ns: string | undefined = undefined;
+  readonly metadata: Metadata;
+  readonly method: string;
+
+  constructor(call: AnyCall, method: string) {
+    this.#call = call;
+    this.metadata = call.metadata;
+    this.method = method;
+  }
+
+  #namespaceHeader(): string | undefined {
+    if (this.#header === UNREAD) this.#header = first(this.metadata, NAMESPACE_HEADER);
+    return this.#header;
+  }
+
+  get namespace(): string {
+    this.#ns ??= resolveNamespace(this.#namespaceHeader());
+    return this.#ns;
+  }
+
+  get namespaceOrUndefined(): string | undefined {
+    return this.#namespaceHeader() || undefined;
+  }
+
+  get lease(): string | undefined {
+    return first(this.metadata, LEASE_HEADER) || undefined;
+  }
+
+  get cancelled(): boolean {
+    return this.#call.cancelled;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#ac === undefined) {
+      const ac = new AbortController();
+      this.#ac = ac;
+      const call = this.#call;
+      if (call.cancelled) ac.abort(cancelledReason());
+      else {
+        (call as NodeJS.EventEmitter).once('cancelled', () => {
+          // A stream whose responses have all been written belongs to a finished handler: nobody
+          // waits on its signal any more (Go clients reset every stream they are done with).
+          if ((call as { writableEnded?: boolean }).writableEnded !== true) ac.abort(cancelledReason());
+        });
+      }
+    }
+    return this.#ac.signal;
+  }
+}
+
 /**
  * callContext builds the CallContext of a server call. The AbortController behind `signal` is
  * made only when a handler asks for the signal, and aborted only if it was made.
  */
 export function callContext(call: AnyCall, method: string): CallContext {
-  let ac: AbortController | undefined;
-  let cancelled = call.cancelled;
-  if (!cancelled) {
-    (call as NodeJS.EventEmitter).once('cancelled', () => {
-      cancelled = true;
-      // A stream whose responses have all been written belongs to a finished handler: nobody
-      // waits on its signal any more (Go clients reset every stream they are done with).
-      if (ac !== undefined && (call as { writableEnded?: boolean }).writableEnded !== true) ac.abort(cancelledReason());
-    });
-  }
-  const md = call.metadata;
-  let ns: string | undefined;
-  return {
-    get namespace() {
-      ns ??= resolveNamespace(first(md, NAMESPACE_HEADER));
-      return ns;
-    },
-    get namespaceOrUndefined() {
-      return first(md, NAMESPACE_HEADER) || undefined;
-    },
-    get lease() {
-      return first(md, LEASE_HEADER) || undefined;
-    },
-    metadata: md,
-    get signal() {
-      if (ac === undefined) {
-        ac = new AbortController();
-        if (cancelled) ac.abort(cancelledReason());
-      }
-      return ac.signal;
-    },
-    method,
-  };
+  return new ServerCallContext(call, method);
 }
