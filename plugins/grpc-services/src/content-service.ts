@@ -77,7 +77,7 @@ export function contentService({ metadata, publisher }: Pick<ServiceDeps, 'metad
         const start = Math.max(req.offset, 0);
         if (start > ra.size) throw new OutOfRangeError(`read past object length ${ra.size} bytes`);
         const end = req.size > 0 && start + req.size < ra.size ? start + req.size : ra.size;
-        for (let off = start; off < end && !ctx.signal.aborted; ) {
+        for (let off = start; off < end && !ctx.cancelled; ) {
           const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - off));
           const n = await ra.readAt(buf, off);
           if (n === 0) break;
