@@ -148,7 +148,10 @@ export class EarlyServer {
     const early = this;
     for (const name of names) {
       const dispatch = internals[name]!;
+      // The library binds this function to its HTTP/2 servers when they are made, so it stays for
+      // the server's life: once open it only hands each call through.
       internals[name] = function (this: unknown, extra, stream, headers) {
+        if (early.#state === 'open') return dispatch.call(this, extra, stream, headers);
         const path = String(headers[h2.HTTP2_HEADER_PATH] ?? '');
         const go = () => {
           if (stream.destroyed || stream.closed) return;
