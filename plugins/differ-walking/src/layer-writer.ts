@@ -1,12 +1,12 @@
 import {
-  chmodSync, closeSync, constants, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync,
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync,
   symlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { InvalidArgumentError } from '@ctrd/errdefs';
 import type { Header } from 'tar-stream';
 import { XATTR_PREFIX } from './pax.js';
 import { RootResolver, cleanName } from './resolver.js';
-import { S_IFBLK, S_IFCHR, lsetxattr, lutimens, makedev, mkfifo, mknod, type Timespec } from './sys.js';
+import { S_IFBLK, S_IFCHR, futimens, lsetxattr, lutimens, makedev, mkfifo, mknod, type Timespec } from './sys.js';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_WHITEOUT = '.wh..wh..opq';
@@ -71,36 +71,64 @@ export class LayerWriter {
     const rel = parentRel === '' ? base : `${parentRel}/${base}`;
     const abs = this.resolver.abs(rel);
     const linkTarget = h.type === 'link' ? this.hardlinkTarget(h.linkname ?? '', abs) : '';
-    const existing = lstatOrNull(abs);
-    if (existing && !(existing.isDirectory() && h.type === 'directory')) this.remove(abs, existing);
     const mode = (h.mode ?? 0) & 0o7777;
-    switch (h.type) {
-      case 'directory':
-        if (!existing?.isDirectory()) mkdirSync(abs, 0o700);
-        break;
-      case 'file':
-      case 'contiguous-file':
-        await writeFile(abs, data);
-        break;
-      case 'symlink':
-        symlinkSync(checkedLink(h.linkname), abs);
-        break;
-      case 'link':
-        linkSync(linkTarget, abs);
-        this.unpacked.add(rel);
-        return; // a hardlink shares the inode and so the attributes of its target
-      case 'character-device':
-      case 'block-device':
-        mknod(abs, (h.type === 'block-device' ? S_IFBLK : S_IFCHR) | mode, makedev(h.devmajor ?? 0, h.devminor ?? 0));
-        break;
-      case 'fifo':
-        mkfifo(abs, mode);
-        break;
-      default:
-        throw new InvalidArgumentError(`unsupported tar entry type ${String(h.type)} for ${JSON.stringify(h.name)}`);
+    let fd: number | undefined;
+    try {
+      switch (h.type) {
+        case 'directory':
+          this.create(abs, () => mkdirSync(abs, 0o700), true);
+          this.resolver.remember(rel);
+          break;
+        case 'file':
+        case 'contiguous-file':
+          fd = this.create(abs, () => openSync(abs, FILE_FLAGS, 0o600));
+          await writeAll(fd!, data);
+          break;
+        case 'symlink': {
+          const target = checkedLink(h.linkname);
+          this.create(abs, () => symlinkSync(target, abs));
+          break;
+        }
+        case 'link':
+          this.create(abs, () => linkSync(linkTarget, abs));
+          this.unpacked.add(rel);
+          return; // a hardlink shares the inode and so the attributes of its target
+        case 'character-device':
+        case 'block-device': {
+          const type = h.type === 'block-device' ? S_IFBLK : S_IFCHR;
+          this.create(abs, () => mknod(abs, type | mode, makedev(h.devmajor ?? 0, h.devminor ?? 0)));
+          break;
+        }
+        case 'fifo':
+          this.create(abs, () => mkfifo(abs, mode));
+          break;
+        default:
+          throw new InvalidArgumentError(`unsupported tar entry type ${String(h.type)} for ${JSON.stringify(h.name)}`);
+      }
+      this.attributes(abs, rel, h, mode, fd);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
-    this.attributes(abs, rel, h, mode);
     this.unpacked.add(rel);
+  }
+
+  /**
+   * create makes `abs` with `make`, which fails with EEXIST when something is there already:
+   * that is then removed (a directory kept when `keepDir`) and `make` tried once more. Trying
+   * first saves an lstat for every new path, the common case.
+   */
+  private create<T>(abs: string, make: () => T, keepDir = false): T | undefined {
+    try {
+      return make();
+    } catch (err) {
+      if (code(err) !== 'EEXIST') throw err;
+    }
+    const existing = lstatOrNull(abs);
+    if (existing) {
+      if (keepDir && existing.isDirectory()) return undefined;
+      this.remove(abs, existing);
+    }
+    return make();
   }
 
   /** finish sets directory times, re-resolving each one so no path through a later symlink is used. */
@@ -118,16 +146,18 @@ export class LayerWriter {
     }
   }
 
-  private attributes(abs: string, rel: string, h: TarHeader, mode: number): void {
+  /** attributes sets owner, xattrs, mode and times; through `fd` when the entry is an open file. */
+  private attributes(abs: string, rel: string, h: TarHeader, mode: number, fd?: number): void {
     const pax = h.pax ?? {};
     const uid = numeric(pax.uid, h.uid);
     const gid = numeric(pax.gid, h.gid);
     try {
-      lchownSync(abs, uid, gid);
+      if (fd !== undefined) fchownSync(fd, uid, gid);
+      else lchownSync(abs, uid, gid);
     } catch (err) {
       if (isRoot) throw err;
     }
-    for (const key of Object.keys(pax)) {
+    for (const key in pax) {
       if (!key.startsWith(XATTR_PREFIX)) continue;
       const name = key.slice(XATTR_PREFIX.length);
       if (name.startsWith('trusted.overlay.')) continue;
@@ -139,10 +169,13 @@ export class LayerWriter {
         throw err;
       }
     }
-    if (h.type !== 'symlink') chmodSync(abs, mode); // after chown, which clears set-id bits
+    // after chown, which clears set-id bits
+    if (fd !== undefined) fchmodSync(fd, mode);
+    else if (h.type !== 'symlink') chmodSync(abs, mode);
     const mtime = parseTime(pax.mtime, h.mtime);
     const atime = pax.atime !== undefined ? parseTime(pax.atime, undefined) : mtime;
     if (h.type === 'directory') this.dirTimes.set(rel, [atime, mtime]);
+    else if (fd !== undefined) futimens(fd, atime, mtime);
     else lutimens(abs, atime, mtime);
   }
 
@@ -225,14 +258,9 @@ function checkedLink(linkname: string | null | undefined): string {
   return linkname;
 }
 
-async function writeFile(abs: string, data: Entry): Promise<void> {
-  const fd = openSync(abs, FILE_FLAGS, 0o600);
-  try {
-    for await (const chunk of data) {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-    }
-  } finally {
-    closeSync(fd);
+async function writeAll(fd: number, data: Entry): Promise<void> {
+  for await (const chunk of data) {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
   }
 }

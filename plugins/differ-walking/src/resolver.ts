@@ -15,7 +15,8 @@ export const MAX_LINK_HOPS = 40;
  */
 export function cleanName(name: string, what = 'entry'): string[] {
   if (name.includes('\0')) throw new InvalidArgumentError(`${what} name contains a NUL byte`);
-  if (Buffer.byteLength(name) > MAX_NAME_LENGTH) throw new InvalidArgumentError(`${what} name longer than ${MAX_NAME_LENGTH} bytes`);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short names skip the byte count.
+  if (name.length * 3 > MAX_NAME_LENGTH && Buffer.byteLength(name) > MAX_NAME_LENGTH) throw new InvalidArgumentError(`${what} name longer than ${MAX_NAME_LENGTH} bytes`);
   if (name.startsWith('/')) throw new InvalidArgumentError(`${what} ${JSON.stringify(name)} is an absolute path`);
   const out: string[] = [];
   for (const c of name.split('/')) {
@@ -25,7 +26,7 @@ export function cleanName(name: string, what = 'entry'): string[] {
       out.pop();
       continue;
     }
-    if (Buffer.byteLength(c) > MAX_COMPONENT_LENGTH) throw new InvalidArgumentError(`${what} name component longer than ${MAX_COMPONENT_LENGTH} bytes`);
+    if (c.length * 3 > MAX_COMPONENT_LENGTH && Buffer.byteLength(c) > MAX_COMPONENT_LENGTH) throw new InvalidArgumentError(`${what} name component longer than ${MAX_COMPONENT_LENGTH} bytes`);
     out.push(c);
   }
   return out;
@@ -53,6 +54,11 @@ export class RootResolver {
   /** invalidate forgets every cached resolution; call it after removing a directory or symlink. */
   invalidate(): void {
     this.cache.clear();
+  }
+
+  /** remember records `rel`, a real path just made a directory, as resolving to itself. */
+  remember(rel: string): void {
+    this.cache.set(rel, rel);
   }
 
   /** abs returns the absolute path of a resolved relative path. */

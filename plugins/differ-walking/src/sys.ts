@@ -12,6 +12,7 @@ const cLsetxattr = libc.func('int lsetxattr(const char *path, const char *name, 
 const cLgetxattr = libc.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
 const cLlistxattr = libc.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
 const cUtimensat = libc.func('int utimensat(int dirfd, const char *path, const void *times, int flags)');
+const cFutimens = libc.func('int futimens(int fd, const void *times)');
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -102,10 +103,21 @@ export interface Timespec {
 
 /** lutimens sets atime and mtime with nanosecond precision, without following a symlink. */
 export function lutimens(path: string, atime: Timespec, mtime: Timespec): void {
-  const times = Buffer.alloc(32);
+  if (cUtimensat(AT_FDCWD, path, timespecs(atime, mtime), AT_SYMLINK_NOFOLLOW) !== 0) fail('utimensat', path);
+}
+
+/** futimens sets atime and mtime of an open file with nanosecond precision. */
+export function futimens(fd: number, atime: Timespec, mtime: Timespec): void {
+  if (cFutimens(fd, timespecs(atime, mtime)) !== 0) fail('futimens', `fd ${fd}`);
+}
+
+const times = Buffer.alloc(32);
+
+/** timespecs fills the shared `struct timespec[2]` buffer; every use is synchronous. */
+function timespecs(atime: Timespec, mtime: Timespec): Buffer {
   times.writeBigInt64LE(BigInt(atime.sec), 0);
   times.writeBigInt64LE(BigInt(atime.nsec), 8);
   times.writeBigInt64LE(BigInt(mtime.sec), 16);
   times.writeBigInt64LE(BigInt(mtime.nsec), 24);
-  if (cUtimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) !== 0) fail('utimensat', path);
+  return times;
 }
