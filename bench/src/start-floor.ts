@@ -34,3 +34,37 @@ export async function grpcStartFloor(dir: string, n: number): Promise<number> {
     rmSync(socket, { force: true });
   }
 }
+
+/** FloorServer is a running `grpc-floor-server.js --blob`, serving one blob from memory. */
+export class FloorServer {
+  private constructor(
+    readonly address: string,
+    private readonly proc: ReturnType<typeof spawn>,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  /** start launches the server for `blob` on a socket in `dir` and waits until it accepts connections. */
+  static async start(dir: string, blob: string): Promise<FloorServer> {
+    const address = join(dir, 'grpc-floor-blob.sock');
+    rmSync(address, { force: true });
+    const proc = spawn(process.execPath, [SERVER, address, '--blob', blob], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const server = new FloorServer(address, proc, exited);
+    const deadline = Date.now() + 30_000;
+    while (!(await listening(address))) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`grpc-floor-server did not start (exit ${proc.exitCode})`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return server;
+  }
+
+  /** stop ends the server and removes its socket. */
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null) this.proc.kill('SIGTERM');
+    await this.exited;
+    rmSync(this.address, { force: true });
+  }
+}

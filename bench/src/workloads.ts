@@ -5,7 +5,7 @@ import { BenchDaemon, CTRCTL, unmountBelow, timed } from './daemons.js';
 import { IMAGE, type Fixtures } from './fixtures.js';
 import { rssMiB } from './proc.js';
 import { PULL_FLOORS, PULL_WORKLOADS } from './pull.js';
-import { grpcStartFloor } from './start-floor.js';
+import { FloorServer, grpcStartFloor } from './start-floor.js';
 
 /** BenchContext is what every workload may use. */
 export interface BenchContext {
@@ -59,6 +59,26 @@ function collectGarbage(d: BenchDaemon, lease: string): void {
   d.must(['leases', 'rm', '--sync', lease]);
 }
 
+/** ingestRooted ingests the content rows' blob and labels it a GC root. */
+function ingestRooted(d: BenchDaemon, ctx: BenchContext): void {
+  const { path, size, digest } = ctx.fixtures.blob;
+  // `ctr content ingest` takes no lease, so until the root label is on, a collection the
+  // previous row's deletions scheduled (both daemons rate-limit those) may take the blob:
+  // ingest again when the label finds it gone.
+  for (let attempt = 1; ; attempt++) {
+    const fd = openSync(path, 'r');
+    try {
+      d.must(['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, 'bench-get'], { stdinFd: fd });
+    } finally {
+      closeSync(fd);
+    }
+    // A root label keeps the blob from the garbage collector between samples.
+    const r = d.ctr(['content', 'label', digest, 'containerd.io/gc.root=bench']);
+    if (r.code === 0) break;
+    if (attempt === 5 || !/not found/.test(r.stderr)) throw new Error(`${d.kind}: ctr content label: exit ${r.code}: ${r.stderr.trim()}`);
+  }
+}
+
 function startTasks(d: BenchDaemon, ctx: BenchContext, ids: string[]): void {
   ensureImage(d, ctx);
   for (const id of ids) d.must(['run', '-d', '--runtime', nativeRuntime(d), IMAGE, id, 'sleep', '100000']);
@@ -89,6 +109,9 @@ async function deleteImages(d: BenchDaemon, prefix: string, count: number): Prom
     conn.close();
   }
 }
+
+// The floor servers of the `content-get-floor` row, by the kind whose column they fill.
+const floorServers = new Map<string, FloorServer>();
 
 // The populated daemons of the `daemon-start-populated` row, by kind, kept between its samples.
 const populated = new Map<string, BenchDaemon>();
@@ -307,26 +330,35 @@ export const WORKLOADS: Workload[] = [
     title: '`ctr content get` to /dev/null',
     unit: 'ms',
     detail: (ctx) => `${ctx.fixtures.blob.size >> 20} MiB blob`,
-    setup(d, ctx) {
-      const { path, size, digest } = ctx.fixtures.blob;
-      // `ctr content ingest` takes no lease, so until the root label is on, a collection the
-      // previous row's deletions scheduled (both daemons rate-limit those) may take the blob:
-      // ingest again when the label finds it gone.
-      for (let attempt = 1; ; attempt++) {
-        const fd = openSync(path, 'r');
-        try {
-          d.must(['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, 'bench-get'], { stdinFd: fd });
-        } finally {
-          closeSync(fd);
-        }
-        // A root label keeps the blob from the garbage collector between samples.
-        const r = d.ctr(['content', 'label', digest, 'containerd.io/gc.root=bench']);
-        if (r.code === 0) break;
-        if (attempt === 5 || !/not found/.test(r.stderr)) throw new Error(`${d.kind}: ctr content label: exit ${r.code}: ${r.stderr.trim()}`);
-      }
-    },
+    setup: ingestRooted,
     sample: (d, ctx) => d.must(['content', 'get', ctx.fixtures.blob.digest], { discardStdout: true }).ms,
     teardown: (d, ctx) => void d.ctr(['content', 'rm', ctx.fixtures.blob.digest]),
+  },
+  {
+    id: 'content-get-floor',
+    title: 'floor of `ctr content get`: a bare @grpc/grpc-js server vs containerd',
+    unit: 'ms',
+    cpu: false,
+    detail: (ctx) =>
+      `${ctx.fixtures.blob.size >> 20} MiB blob; containerd column: containerd (as \`content-get\`); ctrd column: \`grpc-floor-server.js --blob\`, Node and grpc-js answering Content.Info and Content.Read from memory, no store, metadata or namespaces`,
+    async setup(d, ctx) {
+      if (d.kind === 'ctrd') floorServers.set(d.kind, await FloorServer.start(ctx.parent, ctx.fixtures.blob.path));
+      else ingestRooted(d, ctx);
+    },
+    sample(d, ctx) {
+      const floor = floorServers.get(d.kind);
+      const r = floor
+        ? timed('ctr', ['--address', floor.address, 'content', 'get', ctx.fixtures.blob.digest], { discardStdout: true })
+        : d.ctr(['content', 'get', ctx.fixtures.blob.digest], { discardStdout: true });
+      if (r.code !== 0) throw new Error(`${d.kind}: ctr content get: exit ${r.code}: ${r.stderr.trim()}`);
+      return r.ms;
+    },
+    async teardown(d, ctx) {
+      const floor = floorServers.get(d.kind);
+      floorServers.delete(d.kind);
+      if (floor) await floor.stop();
+      else d.ctr(['content', 'rm', ctx.fixtures.blob.digest]);
+    },
   },
   taskMemoryRow(1),
   taskMemoryRow(10),
