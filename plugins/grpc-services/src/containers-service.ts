@@ -7,7 +7,7 @@ import { TOPICS } from '@ctrd/events';
 import { bindService, type BoundService } from '@ctrd/grpc';
 import type { Container, ContainerInput } from '@ctrd/metadata';
 import { anyIn, anyOut, mask, publishEvent, ts } from './convert.js';
-import { scheduleCollection, type ServiceDeps } from './deps.js';
+import type { ServiceDeps } from './deps.js';
 
 function containerOut(c: Container): WireContainer {
   const extensions: Record<string, Any> = {};
@@ -85,7 +85,6 @@ export function containersService(deps: ServiceDeps): BoundService {
       }
       await store.delete(ns, req.id);
       await publishEvent(publisher, ns, TOPICS.containerDelete, TypeUrls.ContainerDelete, ContainerDelete, { id: req.id });
-      scheduleCollection(deps);
       return {};
     },
   });

@@ -16,8 +16,3 @@ export async function collectNow(deps: Pick<ServiceDeps, 'metadata' | 'gc'>): Pr
   if (deps.gc) await deps.gc.scheduleAndWait();
   else await deps.metadata.collectGarbage();
 }
-
-/** scheduleCollection asks for a collection soon, after a deletion. */
-export function scheduleCollection(deps: Pick<ServiceDeps, 'gc'>): void {
-  deps.gc?.schedule();
-}

@@ -6,7 +6,7 @@ import { TOPICS } from '@ctrd/events';
 import { bindService, type BoundService } from '@ctrd/grpc';
 import type { Descriptor, Image, ImageInput } from '@ctrd/metadata';
 import { mask, publishEvent, ts } from './convert.js';
-import { collectNow, scheduleCollection, type ServiceDeps } from './deps.js';
+import { collectNow, type ServiceDeps } from './deps.js';
 
 /** descriptorOut converts a Descriptor to the wire. */
 export function descriptorOut(d: Descriptor): WireDescriptor {
@@ -58,7 +58,6 @@ export function imagesService(deps: ServiceDeps): BoundService {
       await store.delete(ns, req.name);
       await publishEvent(publisher, ns, TOPICS.imageDelete, TypeUrls.ImageDelete, ImageDelete, { name: req.name });
       if (req.sync) await collectNow(deps);
-      else scheduleCollection(deps);
       return {};
     },
   });

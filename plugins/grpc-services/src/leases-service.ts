@@ -2,7 +2,7 @@ import { LeasesService, type Lease as WireLease } from '@ctrd/api/gen/containerd
 import { bindService, type BoundService } from '@ctrd/grpc';
 import type { Lease, LeaseResource } from '@ctrd/metadata';
 import { ts } from './convert.js';
-import { collectNow, scheduleCollection, type ServiceDeps } from './deps.js';
+import { collectNow, type ServiceDeps } from './deps.js';
 
 function leaseOut(l: Lease): WireLease {
   return { id: l.id, createdAt: ts(l.createdAt), labels: { ...l.labels } };
@@ -25,7 +25,6 @@ export function leasesService(deps: Pick<ServiceDeps, 'metadata' | 'gc'>): Bound
     async delete(req, ctx) {
       await store.delete(ctx.namespace, req.id);
       if (req.sync) await collectNow(deps);
-      else scheduleCollection(deps);
       return {};
     },
     async list(req, ctx) {
@@ -37,7 +36,6 @@ export function leasesService(deps: Pick<ServiceDeps, 'metadata' | 'gc'>): Bound
     },
     async deleteResource(req, ctx) {
       await store.deleteResource(ctx.namespace, req.id, resourceIn(req.resource));
-      scheduleCollection(deps);
       return {};
     },
     async listResources(req, ctx) {

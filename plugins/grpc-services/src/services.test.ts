@@ -86,6 +86,24 @@ test('Images.Delete with sync returns after a collection removed the image conte
   await assert.rejects(srv.metadata.content('default').info(digest), isNotFound);
 }));
 
+test('deletions without sync leave collections to the scheduler\'s rate limit', withServer(async (srv) => {
+  const data = Buffer.from('{"manifest":2}');
+  const digest = digestFromBytes(data);
+  await writeBlob(new RemoteContentStore(srv.conn), 'm2', data, { digest, size: data.length });
+  const images = new RemoteImageStore(srv.conn);
+  const target = { mediaType: 'application/json', digest, size: data.length };
+  for (let i = 0; i < 20; i++) await images.create('default', { name: `tag-${i}`, target });
+  await srv.gc!.scheduleAndWait();
+  const before = srv.gc!.collections;
+  // Each deletion schedules a collection, but only one runs per rate-limit window
+  // (the last run's time over the pause threshold) has passed; forcing one per delete did 20.
+  for (let i = 0; i < 20; i++) await images.delete('default', `tag-${i}`);
+  assert.ok(srv.gc!.collections - before <= 5, `collections during 20 deletes: ${srv.gc!.collections - before}`);
+  // The deletions are still collected: the content the images held goes.
+  await srv.gc!.scheduleAndWait();
+  await assert.rejects(srv.metadata.content('default').info(digest), isNotFound);
+}));
+
 test('containers list through ListStream with filters', withServer(async (srv) => {
   const containers = new RemoteContainerStore(srv.conn);
   for (const id of ['a', 'b', 'c']) await containers.create('default', { id, runtime: { name: 'rt' }, spec: SPEC, labels: { n: id } });

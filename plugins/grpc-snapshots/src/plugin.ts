@@ -5,26 +5,22 @@ import { Differ } from '@ctrd/diff';
 import { createWalkingDiffer } from '@ctrd/differ-walking';
 import { Exchange } from '@ctrd/events';
 import type { GrpcServicePlugin } from '@ctrd/grpc';
-import { GcScheduler, MetadataStore } from '@ctrd/metadata';
+import { MetadataStore } from '@ctrd/metadata';
 import { definePlugin, PluginType, SkipPluginError, type Registration } from '@ctrd/plugin';
 import { diffService } from './diff-service.js';
 import { snapshotsService } from './snapshots-service.js';
 
 /**
  * snapshotsPlugin is `io.containerd.grpc.v1.snapshots`: the Snapshots service over the metadata
- * plugin's namespaced snapshotters, publishing on the event exchange and asking the GC scheduler
- * (when loaded) for a collection after each removal.
+ * plugin's namespaced snapshotters, publishing on the event exchange. A removal reaches the GC
+ * scheduler as a deletion in the metadata store, like every other one.
  */
 export const snapshotsPlugin = definePlugin<GrpcServicePlugin>({
   type: PluginType.GRPC,
   id: 'snapshots',
-  requires: [PluginType.Metadata, PluginType.Event, PluginType.GC],
+  requires: [PluginType.Metadata, PluginType.Event],
   init(ic) {
-    const service = snapshotsService({
-      metadata: ic.get(MetadataStore),
-      publisher: ic.get(Exchange),
-      gc: ic.getByType(GcScheduler).values().next().value,
-    });
+    const service = snapshotsService({ metadata: ic.get(MetadataStore), publisher: ic.get(Exchange) });
     return { grpcServices: () => [service] };
   },
 });

@@ -4,7 +4,7 @@ import { SnapshotsService, type Info as WireInfo } from '@ctrd/api/gen/container
 import { InvalidArgumentError, NotImplementedError } from '@ctrd/errdefs';
 import { TOPICS, type Publisher } from '@ctrd/events';
 import { bindService, type BoundService, type CallContext } from '@ctrd/grpc';
-import type { GcScheduler, MetadataStore } from '@ctrd/metadata';
+import type { MetadataStore } from '@ctrd/metadata';
 import type { Snapshotter } from '@ctrd/snapshots';
 import { mountOut, publishEvent, snapshotInfoIn, snapshotInfoOut } from './convert.js';
 
@@ -15,8 +15,6 @@ export const LIST_BATCH = 100;
 export interface SnapshotsServiceDeps {
   metadata: MetadataStore;
   publisher: Publisher;
-  /** asked for a collection after a removal, when loaded. */
-  gc?: GcScheduler;
 }
 
 /**
@@ -25,9 +23,10 @@ export interface SnapshotsServiceDeps {
  * `snapshotter argument missing`; unknown: InvalidArgument `snapshotter not loaded: X`) and runs in
  * the request's namespace, under its lease. Prepare, Commit and Remove publish `/snapshot/prepare`,
  * `/snapshot/commit` and `/snapshot/remove` (View publishes nothing, as in containerd); List
- * streams batches of {@link LIST_BATCH}; Remove asks for a collection, which frees the backend.
+ * streams batches of {@link LIST_BATCH}. A removal frees the backend at the next collection, which
+ * the GC scheduler runs after deletions (rate-limited, as containerd's).
  */
-export function snapshotsService({ metadata, publisher, gc }: SnapshotsServiceDeps): BoundService {
+export function snapshotsService({ metadata, publisher }: SnapshotsServiceDeps): BoundService {
   const snapshotterOf = (name: string, ctx: CallContext): Snapshotter => {
     if (!name) throw new InvalidArgumentError('snapshotter argument missing');
     if (!metadata.snapshotter) throw new InvalidArgumentError(`snapshotter not loaded: ${name}`);
@@ -54,7 +53,6 @@ export function snapshotsService({ metadata, publisher, gc }: SnapshotsServiceDe
     async remove(req, ctx) {
       await snapshotterOf(req.snapshotter, ctx).remove(req.key);
       await publishEvent(publisher, ctx.namespace, TOPICS.snapshotRemove, TypeUrls.SnapshotRemove, SnapshotRemove, { key: req.key });
-      gc?.schedule();
       return {};
     },
     async stat(req, ctx) {
