@@ -50,10 +50,10 @@ async function exists(sn: Snapshotter, key: string): Promise<boolean> {
   }
 }
 
-function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext, stored: boolean): Promise<LayerApplyResult> {
-  // A stored blob was verified by the content store's commit: only the diffID is left to check.
+function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext, verifiedByStore: boolean): Promise<LayerApplyResult> {
+  // Bytes the content store verifies at commit need no second hash: only the diffID is left to check.
   const common = {
-    mediaType: layer.mediaType, expectedDigest: layer.digest, digestVerified: stored, ...(o.signal ? { signal: o.signal } : {}),
+    mediaType: layer.mediaType, expectedDigest: layer.digest, digestVerified: verifiedByStore, ...(o.signal ? { signal: o.signal } : {}),
   };
   const ovl = overlayTarget(mounts);
   if (ovl) return applyInWorker(stream, ovl.upper, { ...common, overlay: true, parents: ovl.lowers });
@@ -88,9 +88,11 @@ async function applyJob(o: UnpackContext, job: LayerJob): Promise<boolean> {
     o.hooks?.applyStart?.(job.layer.digest, live !== undefined);
     let res: LayerApplyResult;
     if (live) {
-      // Both must succeed: the apply verifies the digest of what it read, the store what it committed.
-      // Wait for both to settle so that no mount outlives the snapshot removed on failure.
-      const [applied, dl] = await Promise.allSettled([applyOnto(mounts, live, job.layer, o, false), job.downloaded]);
+      // Both must succeed. The tee hands the apply the very chunks the store writes and verifies
+      // at commit, so the apply does not hash the compressed bytes a second time; what the
+      // snapshot receives is checked by the diffID below in any case. Wait for both to settle so
+      // that no mount outlives the snapshot removed on failure.
+      const [applied, dl] = await Promise.allSettled([applyOnto(mounts, live, job.layer, o, true), job.downloaded]);
       if (dl.status === 'rejected') throw dl.reason;
       if (applied.status === 'rejected') throw applied.reason;
       res = applied.value;
