@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import net from 'node:net';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { FailedPreconditionError } from '@ctrd/errdefs';
+import { mkfifo } from './fifo.js';
 
 /** ShimLog is the read end of a bundle's `log` fifo; the shim writes its log lines into it. */
 export interface ShimLog {
@@ -18,8 +16,8 @@ export interface ShimLog {
  */
 export async function openShimLog(path: string, onLine: (line: string) => void): Promise<ShimLog> {
   const st = await lstat(path).catch(() => undefined);
-  if (st === undefined) await run('mkfifo', ['-m', '0700', path]);
-  else if (!st.isFIFO()) throw new Error(`${path} is not a fifo`);
+  if (st === undefined) mkfifo(path, 0o700);
+  else if (!st.isFIFO()) throw new FailedPreconditionError(`${path} is not a fifo`);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const socket = new net.Socket({ fd, readable: true, writable: false });
   let pending = '';
