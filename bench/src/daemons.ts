@@ -36,6 +36,32 @@ export function listening(path: string): Promise<boolean> {
   });
 }
 
+/** AnswerOptions say what {@link waitForAnswer} waits for and how its errors name the process. */
+export interface AnswerOptions {
+  what: string;
+  /** appended to error messages (where to look). */
+  hint?: string;
+  /** wait until `ctr version` answers, not only until the socket accepts connections. */
+  version: boolean;
+  /** the namespace `ctr version` runs in (ctr's default otherwise). */
+  namespace?: string;
+}
+
+/**
+ * waitForAnswer polls `address` every 5 ms until something accepts connections there and, with
+ * `version`, `ctr version` answers; it fails when `proc` exits first or after 30 s.
+ */
+export async function waitForAnswer(proc: ChildProcess, address: string, o: AnswerOptions): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${o.what} exited with ${proc.exitCode}${o.hint ?? ''}`);
+    const ns = o.namespace ? ['--namespace', o.namespace] : [];
+    if ((await listening(address)) && (!o.version || timed('ctr', ['--address', address, ...ns, 'version']).code === 0)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${o.what} did not answer within 30 s${o.hint ?? ''}`);
+}
+
 /** CtrOptions are the stdin, stdout and time limit of one `ctr` run (120 s by default). */
 export interface CtrOptions {
   input?: Buffer;
@@ -114,16 +140,8 @@ export class BenchDaemon {
     closeSync(log);
     this.proc = proc;
     this.#exit = new Promise((resolve) => proc.once('exit', () => resolve()));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`${this.kind} exited with ${proc.exitCode}; see ${join(this.dir, 'daemon.log')}`);
-      if (await listening(this.address)) {
-        const r = this.ctr(['version']);
-        if (r.code === 0) return Number(process.hrtime.bigint() - t0) / 1e6;
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error(`${this.kind} did not answer within 30 s; see ${join(this.dir, 'daemon.log')}`);
+    await waitForAnswer(proc, this.address, { what: this.kind, hint: `; see ${join(this.dir, 'daemon.log')}`, version: true, namespace: this.namespace });
+    return Number(process.hrtime.bigint() - t0) / 1e6;
   }
 
   /** ctr runs containerd's ctr against this daemon in its namespace. */

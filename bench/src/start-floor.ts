@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listening } from './daemons.js';
+import { waitForAnswer } from './daemons.js';
 
 const SERVER = fileURLToPath(new URL('./grpc-floor-server.js', import.meta.url));
 
@@ -18,16 +18,8 @@ export async function grpcStartFloor(dir: string, n: number): Promise<number> {
   const proc = spawn(process.execPath, [SERVER, socket], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`grpc-floor-server exited with ${proc.exitCode}`);
-      if (await listening(socket)) {
-        const r = spawnSync('ctr', ['--address', socket, 'version'], { stdio: 'ignore' });
-        if (r.status === 0) return Number(process.hrtime.bigint() - t0) / 1e6;
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    throw new Error('grpc-floor-server did not answer within 30 s');
+    await waitForAnswer(proc, socket, { what: 'grpc-floor-server', version: true });
+    return Number(process.hrtime.bigint() - t0) / 1e6;
   } finally {
     proc.kill('SIGTERM');
     await exited;
@@ -50,13 +42,11 @@ export class FloorServer {
     const proc = spawn(process.execPath, [SERVER, address, '--blob', blob], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const server = new FloorServer(address, proc, exited);
-    const deadline = Date.now() + 30_000;
-    while (!(await listening(address))) {
-      if (proc.exitCode !== null || Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`grpc-floor-server did not start (exit ${proc.exitCode})`);
-      }
-      await new Promise((r) => setTimeout(r, 5));
+    try {
+      await waitForAnswer(proc, address, { what: 'grpc-floor-server', version: false });
+    } catch (err) {
+      await server.stop();
+      throw err;
     }
     return server;
   }

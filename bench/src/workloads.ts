@@ -59,6 +59,16 @@ function collectGarbage(d: BenchDaemon, lease: string): void {
   d.must(['leases', 'rm', '--sync', lease]);
 }
 
+/** freshStart times a new daemon of `d`'s kind, with an empty root, until `ctr version` answers. */
+async function freshStart(d: BenchDaemon, ctx: BenchContext): Promise<number> {
+  const fresh = await BenchDaemon.create(d.kind, ctx.parent);
+  try {
+    return await fresh.start();
+  } finally {
+    await fresh.dispose();
+  }
+}
+
 /** ingestRooted ingests the content rows' blob and labels it a GC root. */
 function ingestRooted(d: BenchDaemon, ctx: BenchContext): void {
   const { path, size, digest } = ctx.fixtures.blob;
@@ -173,14 +183,7 @@ export const WORKLOADS: Workload[] = [
     unit: 'ms',
     cpu: false,
     detail: () => 'fresh root/state per sample',
-    async sample(d, ctx) {
-      const fresh = await BenchDaemon.create(d.kind, ctx.parent);
-      try {
-        return await fresh.start();
-      } finally {
-        await fresh.dispose();
-      }
-    },
+    sample: (d, ctx) => freshStart(d, ctx),
   },
   {
     id: 'daemon-start-floor',
@@ -188,15 +191,7 @@ export const WORKLOADS: Workload[] = [
     unit: 'ms',
     cpu: false,
     detail: () => 'containerd column: containerd with a fresh root (as `daemon-start`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the three calls of `ctr version` with empty messages, no config, plugins or storage',
-    async sample(d, ctx, n) {
-      if (d.kind === 'ctrd') return grpcStartFloor(ctx.parent, n);
-      const fresh = await BenchDaemon.create(d.kind, ctx.parent);
-      try {
-        return await fresh.start();
-      } finally {
-        await fresh.dispose();
-      }
-    },
+    sample: (d, ctx, n) => (d.kind === 'ctrd' ? grpcStartFloor(ctx.parent, n) : freshStart(d, ctx)),
   },
   {
     id: 'daemon-start-populated',

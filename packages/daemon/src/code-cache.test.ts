@@ -57,9 +57,14 @@ test('dynamicImport works in a script run from its code cache', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'dep.mjs'), 'export const answer = 42;\n');
   const file = join(dir, 'bundle.cjs');
-  const g = globalThis as { __codeCacheImport?: Promise<{ answer: number }>; __dynamicImport?: typeof dynamicImport };
-  g.__dynamicImport = dynamicImport;
-  writeFileSync(file, `globalThis.__codeCacheImport = globalThis.__dynamicImport(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'dep.mjs')).href);\n`);
+  const g = globalThis as { __codeCacheImport?: Promise<{ answer: number }> };
+  // The script carries dynamicImport's own code, as the daemon's bundle does: a plain import()
+  // in its place fails once the script compiles from the cache (Node 20).
+  writeFileSync(
+    file,
+    `const IMPORT = Symbol.for('ctrd.dynamicImport');\n${dynamicImport.toString()}\n` +
+      `globalThis.__codeCacheImport = dynamicImport(require('node:url').pathToFileURL(require('node:path').join(__dirname, 'dep.mjs')).href);\n`,
+  );
   const cacheDir = join(dir, 'cache');
   assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'none');
   assert.equal((await g.__codeCacheImport!).answer, 42);

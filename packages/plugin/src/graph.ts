@@ -2,6 +2,17 @@ import { FailedPreconditionError } from '@ctrd/errdefs';
 import { uriOf, type Registration } from './types.js';
 
 /**
+ * requirementsOf lists the plugins among `all` that `p` waits for: every one of a type it requires,
+ * or with `*` every other plugin except those that require everything too (two such plugins
+ * depend on everything but each other).
+ */
+export function requirementsOf<T extends { type: string; requires?: readonly string[] }>(p: T, all: readonly T[]): T[] {
+  const req = p.requires ?? [];
+  if (req.includes('*')) return all.filter((o) => o !== p && !(o.requires ?? []).includes('*'));
+  return all.filter((o) => o !== p && req.includes(o.type));
+}
+
+/**
  * graph orders registrations for init as containerd does: walking them in registration order,
  * each plugin is preceded by every enabled plugin whose type it requires (`*` = all others),
  * and each plugin appears once. Disabled URIs are removed before anything else. A requirement
@@ -14,12 +25,7 @@ export function graph(registrations: readonly Registration[], disabled: Readonly
   const done = new Set<Registration>();
   const stack: Registration[] = [];
 
-  const deps = (r: Registration): Registration[] => {
-    const req = r.requires ?? [];
-    // Two plugins that both require everything depend on everything but each other.
-    if (req.includes('*')) return enabled.filter((o) => o !== r && !(o.requires ?? []).includes('*'));
-    return enabled.filter((o) => o !== r && req.includes(o.type));
-  };
+  const deps = (r: Registration): Registration[] => requirementsOf(r, enabled);
 
   const visit = (r: Registration): void => {
     if (done.has(r)) return;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { FailedPreconditionError, NotFoundError, DeadlineExceededError } from '@ctrd/errdefs';
 import { silentLogger, type Logger } from '@ctrd/log';
-import { graph } from './graph.js';
+import { graph, requirementsOf } from './graph.js';
 import { isSkipPlugin } from './errors.js';
 import { validateSection } from './schema.js';
 import { instanceSymbol, typeSymbol, type Token } from './token.js';
@@ -105,7 +105,7 @@ export class Kernel {
     const settled = new Map<PluginRecord, Promise<void>>();
     for (const rec of this.#records) {
       // Records are in graph order, so every requirement already has its promise.
-      const deps = dependencies(rec, this.#records).map((d) => settled.get(d)!);
+      const deps = requirementsOf(rec, this.#records).map((d) => settled.get(d)!);
       settled.set(rec, Promise.all(deps).then(() => this.#initOne(rec)));
     }
     await Promise.all(settled.values());
@@ -250,10 +250,4 @@ export class Kernel {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** dependencies lists the records `rec` waits for: those of a type it requires (`*`: all but other `*` plugins). */
-function dependencies(rec: PluginRecord, records: readonly PluginRecord[]): PluginRecord[] {
-  if (rec.requires.includes('*')) return records.filter((o) => o !== rec && !o.requires.includes('*'));
-  return records.filter((o) => o !== rec && rec.requires.includes(o.type));
 }
