@@ -59,6 +59,14 @@ function listening(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * NO_AUTO_GC is config for a daemon whose tests hold objects no GC root references (ctr's
+ * `content ingest` and `snapshots view` take no lease and set no root label, in containerd as
+ * here): no collection runs on its own — the start-up one is put off an hour, mutations never
+ * trigger one and deletions only past a threshold no test reaches. `--sync` deletes still collect.
+ */
+export const NO_AUTO_GC = '[plugins."io.containerd.gc.v1.scheduler"]\nstartup_delay = "1h"\nmutation_threshold = 0\ndeletion_threshold = 1000000\n';
+
 /** DaemonOptions shape a test daemon. */
 export interface TestDaemonOptions {
   /** extra TOML appended to the generated config. */

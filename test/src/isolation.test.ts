@@ -10,7 +10,7 @@ import { writeBlob } from '@ctrd/content';
 import { isNotFound } from '@ctrd/errdefs';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive, type FixtureImage } from '@ctrd/images/fixtures';
-import { TestDaemon, missingTool, notRoot, run, type RunResult } from './harness.js';
+import { TestDaemon, missingTool, notRoot, run, type RunResult, NO_AUTO_GC } from './harness.js';
 
 const IMAGE = 'docker.io/library/busybox:isolation';
 const SHIM = 'io.containerd.ctrd.v1';
@@ -235,7 +235,8 @@ describe('namespaces and sockets keep clients apart', { skip }, () => {
 describe('content sharing between namespaces', { skip: missingTool('ctr') ?? notRoot() }, () => {
   /** takeByDigest has B ingest A's blob while sending 3000 wrong bytes, as a seekable file. */
   async function takeByDigest(policy: string): Promise<{ ingest: RunResult; get: RunResult; digest: string }> {
-    const d = await TestDaemon.start({ toml: `[plugins."io.containerd.metadata.v1.level"]\ncontent_sharing_policy = "${policy}"\n` });
+    // B's ingested record is unreferenced until read: no collection may fall in between.
+    const d = await TestDaemon.start({ toml: `[plugins."io.containerd.metadata.v1.level"]\ncontent_sharing_policy = "${policy}"\n${NO_AUTO_GC}` });
     try {
       const data = randomBytes(3000);
       const dg = `sha256:${createHash('sha256').update(data).digest('hex')}`;

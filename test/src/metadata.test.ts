@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ImagesClient } from '@ctrd/api/gen/containerd/services/images/v1/images.js';
 import { fromServiceError } from '@ctrd/grpc';
 import { isFailedPrecondition } from '@ctrd/errdefs';
-import { TestDaemon, missingTool, mustSucceed } from './harness.js';
+import { NO_AUTO_GC, TestDaemon, missingTool, mustSucceed } from './harness.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const noCtr = missingTool('ctr');
@@ -16,7 +16,8 @@ const noCtr = missingTool('ctr');
 describe('namespaces, content, leases and events through containerd\'s ctr', { skip: noCtr }, () => {
   let d: TestDaemon;
   before(async () => {
-    d = await TestDaemon.start();
+    // The content tests ingest with ctr, which takes no lease: nothing may collect mid-test.
+    d = await TestDaemon.start({ toml: NO_AUTO_GC });
   });
   after(() => d.dispose());
 
@@ -146,7 +147,8 @@ function getBytes(d: TestDaemon, ns: string, dg: string): Buffer {
 }
 
 test('kill -9 during a large ingest: the ingest survives, resumes and verifies', { skip: noCtr }, async () => {
-  const d = await TestDaemon.start();
+  // The committed blob has no lease or root: the restarted daemon must not collect it before it is read.
+  const d = await TestDaemon.start({ toml: NO_AUTO_GC });
   try {
     const data = randomBytes(96 << 20);
     const dg = sha(data);

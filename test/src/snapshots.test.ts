@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TestDaemon, missingTool, notRoot, run, type RunResult } from './harness.js';
+import { TestDaemon, missingTool, notRoot, run, type RunResult, NO_AUTO_GC } from './harness.js';
 
 const skip = missingTool('ctr') ?? notRoot();
 
@@ -53,11 +53,9 @@ describe('ctr snapshots against ctrd', { skip: skip ?? false }, () => {
     scratch = mkdtempSync(join(tmpdir(), 'ctrd-snapshots-test-'));
     btrfs = makeBtrfs(scratch);
     const toml = btrfs.fs ? `[plugins."io.containerd.snapshotter.v1.btrfs"]\nroot_path = ${JSON.stringify(join(btrfs.fs.mnt, 'sn'))}\n` : '';
-    // `ctr snapshots view` makes a snapshot that no GC root holds, in containerd as here, so a
-    // collection that a removal or label change scheduled may take it mid-flow. A tiny pause
-    // threshold spaces automatic collections minutes apart for this suite.
-    const gc = '[plugins."io.containerd.gc.v1.scheduler"]\npause_threshold = 0.0001\n';
-    d = await TestDaemon.start({ toml: toml + gc });
+    // `ctr snapshots view` makes a snapshot no GC root holds: a collection that a removal or
+    // label change scheduled could take it mid-flow.
+    d = await TestDaemon.start({ toml: toml + NO_AUTO_GC });
   });
 
   after(async () => {
