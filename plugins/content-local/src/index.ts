@@ -16,14 +16,14 @@
  * ```
  *
  * Labels: containerd's local store keeps none (the metadata store holds them); this one also
- * works standalone, so each blob has a small JSON sidecar under `info/` with its labels and
- * times. A blob without a sidecar (say, copied from containerd) has no labels and takes both
- * times from its mtime. The metadata store can ignore the sidecar's labels.
+ * works standalone, so a blob with labels has a small JSON sidecar under `info/` with its labels
+ * and times. A blob without a sidecar (committed without labels, as the metadata store commits,
+ * or copied from containerd) has no labels and takes both times from its mtime.
  *
  * Writes: each `write` goes straight to the data file with a positional write while the same
  * buffer feeds a running sha256 (no copies). Commit fsyncs the data, checks size and digest,
- * writes the sidecar durably, makes the file read-only, renames it to `blobs/sha256/<hex>` and
- * fsyncs that directory. A crash at any point therefore leaves either no blob or the complete,
+ * writes the sidecar durably (or, without labels, removes a stale one), makes the file
+ * read-only, renames it to `blobs/sha256/<hex>` and fsyncs that directory. A crash at any point therefore leaves either no blob or the complete,
  * verified one; at worst an ingest to resume or a sidecar without its blob, which the next commit
  * of that digest replaces.
  *

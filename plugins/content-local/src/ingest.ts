@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '@ctrd/errdefs';
 import type { Status } from '@ctrd/content';
-import { isENOENT, writeFileAtomic } from './fsutil.js';
+import { errnoOf, isENOENT, writeFileAtomic } from './fsutil.js';
 
 /**
  * IngestPaths are the files of one ingest directory, `ingest/<sha256(ref)>/`, laid out as
@@ -69,13 +69,40 @@ export function parseTimestamp(text: string | undefined): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** writeIngestMeta records a fresh ingest's ref, times, total and expected digest. */
+/**
+ * writeIngestMeta records a fresh ingest's ref, times, total and expected digest. The files are
+ * independent, so they are written at once: one thread-pool round trip instead of five.
+ */
 export async function writeIngestMeta(p: IngestPaths, meta: IngestMeta): Promise<void> {
-  await writeFile(p.ref, meta.ref);
-  await writeFile(p.startedAt, meta.startedAt.toISOString());
-  await writeFile(p.updatedAt, meta.updatedAt.toISOString());
-  if (meta.total > 0) await writeFile(p.total, String(meta.total));
-  if (meta.expected !== '') await writeFile(p.expected, meta.expected);
+  const writes = [writeFile(p.ref, meta.ref), writeFile(p.startedAt, meta.startedAt.toISOString()), writeFile(p.updatedAt, meta.updatedAt.toISOString())];
+  if (meta.total > 0) writes.push(writeFile(p.total, String(meta.total)));
+  if (meta.expected !== '') writes.push(writeFile(p.expected, meta.expected));
+  await settleAll(writes);
+}
+
+/**
+ * removeIngest deletes an ingest directory: its known files at once, then the directory, and
+ * only when something unexpected is left in it a recursive removal. Missing files are fine.
+ */
+export async function removeIngest(p: IngestPaths): Promise<void> {
+  const files = [p.data, p.ref, p.startedAt, p.updatedAt, p.total, p.expected];
+  await settleAll(files.map((f) => unlink(f).catch((err: unknown) => {
+    if (!isENOENT(err)) throw err;
+  })));
+  try {
+    await rmdir(p.dir);
+  } catch (err) {
+    if (isENOENT(err)) return;
+    if (errnoOf(err) !== 'ENOTEMPTY' && errnoOf(err) !== 'EEXIST') throw err;
+    await rm(p.dir, { recursive: true, force: true });
+  }
+}
+
+/** settleAll waits for every promise (none is left running) and then throws the first failure. */
+export async function settleAll(all: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(all);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** writeUpdatedAt replaces the ingest's `updatedat` file. */

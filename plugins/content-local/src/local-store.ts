@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnknownError, isNotFound } from '@ctrd/errdefs';
 import {
@@ -21,7 +21,7 @@ import { readRecord, statBlob, toInfo, writeRecord } from './blob-info.js';
 import { BlobHandles } from './blob-handles.js';
 import { BlobReader } from './blob-reader.js';
 import { fsyncDir, isENOENT } from './fsutil.js';
-import { ingestPaths, ingestPathsOf, readIngestStatus, type IngestPaths } from './ingest.js';
+import { ingestPaths, ingestPathsOf, readIngestStatus, removeIngest, settleAll, type IngestPaths } from './ingest.js';
 import { openIngest } from './open-ingest.js';
 import { LocalWriter } from './local-writer.js';
 import { tryLockRef, withBlobLock } from './locks.js';
@@ -171,30 +171,41 @@ class LocalStore implements LocalContentStore {
     }
   }
 
-  /** publish moves a verified ingest into place; called by LocalWriter.commit after fsync. */
+  /**
+   * publish moves a verified ingest into place; called by LocalWriter.commit after fsync. Labels
+   * go to the sidecar first, so a crash never leaves a published blob without the labels it was
+   * committed with; a commit without labels writes no sidecar and removes a stale one first
+   * (the blob then takes its times from the file, as in containerd's store). Independent steps
+   * run at once: each one is a round trip through the thread pool, under the store's lock.
+   */
   async publish(ref: string, paths: IngestPaths, digest: string, labels: Record<string, string> | undefined): Promise<void> {
     const target = this.#blobPath(digest);
     await withBlobLock(target, async () => {
-      if (await this.#exists(target)) {
-        await rm(paths.dir, { recursive: true, force: true });
+      const sidecar = this.#sidecarPath(digest);
+      const hasLabels = labels !== undefined && Object.keys(labels).length > 0;
+      const now = new Date();
+      const [exists, sealed] = await Promise.allSettled([this.#exists(target), seal(paths.data, now)]);
+      if (exists.status === 'rejected') throw exists.reason;
+      if (exists.value) {
+        await removeIngest(paths);
         throw new AlreadyExistsError(`content ${digest}`);
       }
+      if (sealed.status === 'rejected') {
+        const err: unknown = sealed.reason;
+        if (isENOENT(err)) throw new NotFoundError(`ingest ref ${JSON.stringify(ref)}`, { cause: err });
+        throw err;
+      }
       fault('content.commit.before-publish');
-      const now = new Date();
-      // The sidecar goes first: a crash after it leaves a stale record that the next commit of
-      // this digest overwrites, never a published blob missing the labels it was committed with.
-      await writeRecord(this.#sidecarPath(digest), { createdAt: now, updatedAt: now, labels: { ...(labels ?? {}) } });
+      if (hasLabels) await writeRecord(sidecar, { createdAt: now, updatedAt: now, labels: { ...labels } });
+      else await rm(sidecar, { force: true });
       try {
-        const st = await stat(paths.data);
-        await chmod(paths.data, st.mode & 0o444);
         await rename(paths.data, target);
       } catch (err) {
         if (isENOENT(err)) throw new NotFoundError(`ingest ref ${JSON.stringify(ref)}`, { cause: err });
         throw err;
       }
-      await fsyncDir(this.#blobs);
+      await settleAll([fsyncDir(this.#blobs), removeIngest(paths).catch(() => undefined)]);
       fault('content.commit.after-publish');
-      await rm(paths.dir, { recursive: true, force: true }).catch(() => undefined);
     });
   }
 
@@ -262,4 +273,13 @@ export async function createLocalStore(root: string, opts: LocalStoreOptions = {
   const store = new LocalStore(resolve(root), opts);
   await store.init();
   return store;
+}
+
+/**
+ * seal drops the write bits of `path` (keeping its read bits) and stamps it with the commit
+ * time, which a blob without a sidecar reports as its creation time.
+ */
+async function seal(path: string, at: Date): Promise<void> {
+  const st = await stat(path);
+  await Promise.all([chmod(path, st.mode & 0o444), utimes(path, at, at)]);
 }

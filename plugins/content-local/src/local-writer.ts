@@ -139,8 +139,7 @@ export class LocalWriter implements Writer {
       try {
         validateLabels(labels);
         if (expected) validateDigest(expected);
-        await s.fh.sync();
-        const st = await s.fh.stat();
+        const [, st] = await Promise.all([s.fh.sync(), s.fh.stat()]);
         await s.fh.close();
         if (st.size !== s.offset) throw new DataLossError(`ingest ${s.ref} holds ${st.size} bytes, ${s.offset} were written`);
         if (size > 0 && size !== s.offset) {

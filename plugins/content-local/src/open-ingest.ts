@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { UnknownError } from '@ctrd/errdefs';
 import { errnoOf, isENOENT } from './fsutil.js';
-import { readIngestMeta, writeIngestMeta, type IngestPaths } from './ingest.js';
+import { readIngestMeta, settleAll, writeIngestMeta, type IngestPaths } from './ingest.js';
 import { rehash, type WriterState } from './local-writer.js';
 
 /** IngestRequest is what a writer declares when it opens an ingest. */
@@ -18,8 +18,14 @@ type OpenedIngest = Omit<WriterState, 'release'>;
 
 async function fresh(p: IngestPaths, req: IngestRequest): Promise<OpenedIngest> {
   const now = new Date();
-  await writeIngestMeta(p, { ...req, startedAt: now, updatedAt: now });
-  const fh = await open(p.data, 'w+', 0o644);
+  const opening = open(p.data, 'w+', 0o644);
+  try {
+    await settleAll([writeIngestMeta(p, { ...req, startedAt: now, updatedAt: now }), opening]);
+  } catch (err) {
+    await opening.then((fh) => fh.close(), () => undefined).catch(() => undefined);
+    throw err;
+  }
+  const fh = await opening;
   return { ref: req.ref, paths: p, fh, hash: createHash('sha256'), offset: 0, total: req.total, expected: req.expected, startedAt: now, updatedAt: now };
 }
 

@@ -19,6 +19,8 @@ export class MetaCore {
   contentDirty = true;
   /** dirtySnapshotters names the snapshotters whose backends may hold unreferenced snapshots. */
   readonly dirtySnapshotters = new Set<string>();
+  /** blobs being committed to the backend whose records are not written yet, with their counts. */
+  private readonly pins = new Map<string, number>();
 
   constructor(
     readonly db: LevelDatabase,
@@ -66,6 +68,28 @@ export class MetaCore {
   onMutation(fn: MutationCallback): () => void {
     this.callbacks.add(fn);
     return () => this.callbacks.delete(fn);
+  }
+
+  /**
+   * pinContent keeps a collection from removing backend blob `digest` until the returned release
+   * is called: a writer commits its blob to the backend before it takes the write lock to record
+   * it, and in between nothing references the blob.
+   */
+  pinContent(digest: string): () => void {
+    this.pins.set(digest, (this.pins.get(digest) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.pins.get(digest) ?? 1) - 1;
+      if (n > 0) this.pins.set(digest, n);
+      else this.pins.delete(digest);
+    };
+  }
+
+  /** isPinned reports whether a writer holds `digest` between its backend commit and its record. */
+  isPinned(digest: string): boolean {
+    return this.pins.has(digest);
   }
 
   /** isDirty reports whether anything was dereferenced since the last collection. */

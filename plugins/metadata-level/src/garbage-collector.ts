@@ -112,7 +112,7 @@ export class GarbageCollector {
   private async cleanContent(backend: ContentBackend, stats: GcStats): Promise<void> {
     const { blobs, ingests } = await this.core.read(referencedContent);
     const doomed: string[] = [];
-    for await (const info of backend.list()) if (!blobs.has(info.digest)) doomed.push(info.digest);
+    for await (const info of backend.list()) if (!blobs.has(info.digest) && !this.core.isPinned(info.digest)) doomed.push(info.digest);
     for (const digest of doomed) {
       await backend.delete(digest);
       stats.backend.blobs++;

@@ -12,7 +12,7 @@ import {
   type Writer,
   type WriterOptions,
 } from '@ctrd/content';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, isNotFound } from '@ctrd/errdefs';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
 import { requireNamespace } from '@ctrd/metadata';
 import type { MetaCore } from './core.js';
 import { KEYS } from './keys.js';
@@ -27,6 +27,13 @@ export const INGEST_EXPIRY_MS = 24 * 60 * 60 * 1000;
 /** NamespaceContentOptions scope a view: `lease` holds everything the view writes. */
 export interface NamespaceContentOptions {
   lease?: string;
+}
+
+/** IngestPlan is how to open an ingest whose record is written: see recordIngest. */
+interface IngestPlan {
+  backendRef: string;
+  shared: { digest: string; size: number } | undefined;
+  expected: string | undefined;
 }
 
 /**
@@ -178,24 +185,48 @@ class NamespaceContentView implements ContentStore {
     });
   }
 
+  /**
+   * writer records the ingest under the write lock, then opens the backend's writer outside it:
+   * opening creates files and, on a resume, re-hashes the data written so far, which must not hold
+   * up other metadata writes. Should the backend have received the blob from another namespace in
+   * between (AlreadyExists), the ingest is planned again and shares that blob.
+   */
   async writer(opts: WriterOptions): Promise<Writer> {
     if (!opts.ref) throw new InvalidArgumentError('ref must not be empty');
     if (opts.expected) validateDigest(opts.expected);
-    let exists = false;
-    const w = await this.core.write(async (tx) => {
-      if (opts.expected && (await tx.get(KEYS.blob(this.ns, opts.expected))) !== undefined) {
-        // Keep the existing blob in the lease so the caller's later references cannot lose it.
-        if (this.lease) await holdInLease(tx, this.ns, this.lease, { kind: 'content', id: opts.expected });
-        exists = true;
-        return undefined;
+    for (let attempt = 1; ; attempt++) {
+      const plan = await this.core.write((tx) => this.recordIngest(tx, opts));
+      if (!plan) throw new AlreadyExistsError(`content ${opts.expected}`);
+      try {
+        const writer = plan.shared ? undefined : await this.backing.writer({ ref: plan.backendRef, total: opts.total, expected: plan.expected });
+        return new NamespacedWriter({
+          core: this.core,
+          backing: this.backing,
+          namespace: this.ns,
+          lease: this.lease,
+          ref: opts.ref,
+          backendRef: plan.backendRef,
+          writer,
+          shared: plan.shared,
+          labels: opts.labels,
+        });
+      } catch (err) {
+        if (!isAlreadyExists(err) || attempt >= 3) throw err;
       }
-      return this.openIngest(tx, opts);
-    });
-    if (exists || !w) throw new AlreadyExistsError(`content ${opts.expected}`);
-    return w;
+    }
   }
 
-  private async openIngest(tx: WriteTxn, opts: WriterOptions): Promise<Writer> {
+  /**
+   * recordIngest writes the ingest's record and says how to open it: the backend ref, the blob it
+   * shares (when the backend has the expected blob and the policy allows) or the digest the
+   * backend writer expects. Undefined when this namespace has the expected blob already (it is
+   * then held in the lease, so the caller's later references cannot lose it).
+   */
+  private async recordIngest(tx: WriteTxn, opts: WriterOptions): Promise<IngestPlan | undefined> {
+    if (opts.expected && (await tx.get(KEYS.blob(this.ns, opts.expected))) !== undefined) {
+      if (this.lease) await holdInLease(tx, this.ns, this.lease, { kind: 'content', id: opts.expected });
+      return undefined;
+    }
     const inBackend = opts.expected ? await this.backendBlob(opts.expected) : undefined;
     // Under the isolated policy a namespace gets a blob only by writing all of its bytes, even
     // when another namespace has it: having the digest proves nothing about having the data.
@@ -221,19 +252,7 @@ class NamespaceContentView implements ContentStore {
     tx.put(key, record);
     // The backend sees the expected digest only when it lacks the blob: otherwise it would answer
     // AlreadyExists for a blob this namespace does not reference yet.
-    const expected = inBackend ? undefined : opts.expected;
-    const writer = shared ? undefined : await this.backing.writer({ ref: backendRef, total: opts.total, expected });
-    return new NamespacedWriter({
-      core: this.core,
-      backing: this.backing,
-      namespace: this.ns,
-      lease: this.lease,
-      ref: opts.ref,
-      backendRef,
-      writer,
-      shared,
-      labels: opts.labels,
-    });
+    return { backendRef, shared, expected: inBackend ? undefined : opts.expected };
   }
 
   /** backendBlob returns the backend's copy of `digest`, if it has one. */

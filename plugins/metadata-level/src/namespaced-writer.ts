@@ -58,26 +58,39 @@ export class NamespacedWriter implements Writer {
     return { ref: this.s.ref, offset: size, total: size, expected: digest, startedAt: this.startedAt, updatedAt: this.startedAt };
   }
 
+  /**
+   * commit publishes the blob in the backend first and only then takes the write lock to record
+   * it: the backend's fsyncs and renames would otherwise hold up every metadata write. The digest
+   * is pinned in between, so a collection cannot remove the blob before its record exists; if the
+   * record cannot be written, the blob is left for the next collection.
+   */
   async commit(size: number, expected?: string, opts?: CommitOptions): Promise<void> {
     const labels = compactMap(opts?.labels ?? this.s.labels);
     checkLabels('info.Labels', labels);
     const { core, namespace: ns } = this.s;
-    let existed = false;
-    const digest = await core.write(async (tx) => {
+    const unpin = core.pinContent(expected || this.digest());
+    try {
       const { digest: actual, size: committed } = await this.commitBackend(size, expected);
-      const key = KEYS.blob(ns, actual);
-      if ((await tx.get(key)) !== undefined) {
-        existed = true;
-      } else {
-        const now = core.stamp();
-        tx.put(key, { size: committed, labels, createdAt: now, updatedAt: now } satisfies BlobRecord);
-      }
-      tx.del(KEYS.ingest(ns, this.s.ref));
-      releaseFromLease(tx, ns, this.s.lease, { kind: 'ingests', id: this.s.ref });
-      if (this.s.lease) await holdInLease(tx, ns, this.s.lease, { kind: 'content', id: actual });
-      return actual;
-    });
-    if (existed) throw new AlreadyExistsError(`content ${digest}`);
+      let existed = false;
+      await core.write(async (tx) => {
+        const key = KEYS.blob(ns, actual);
+        if ((await tx.get(key)) !== undefined) {
+          existed = true;
+        } else {
+          const now = core.stamp();
+          tx.put(key, { size: committed, labels, createdAt: now, updatedAt: now } satisfies BlobRecord);
+        }
+        tx.del(KEYS.ingest(ns, this.s.ref));
+        releaseFromLease(tx, ns, this.s.lease, { kind: 'ingests', id: this.s.ref });
+        if (this.s.lease) await holdInLease(tx, ns, this.s.lease, { kind: 'content', id: actual });
+      }).catch((err: unknown) => {
+        core.contentDirty = true;
+        throw err;
+      });
+      if (existed) throw new AlreadyExistsError(`content ${actual}`);
+    } finally {
+      unpin();
+    }
   }
 
   async close(): Promise<void> {
