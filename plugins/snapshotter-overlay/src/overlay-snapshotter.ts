@@ -132,18 +132,18 @@ class Overlay implements OverlaySnapshotter {
     let path = '';
     try {
       const s = await this.ms.update(async (tx) => {
-        td = await mkdtemp(join(this.root, 'snapshots', 'new-'));
-        await chmod(td, DIR_MODE);
-        await mkdir(join(td, 'fs'), { mode: 0o755 });
-        await chmod(join(td, 'fs'), 0o755);
-        if (kind === Kind.Active) await mkdir(join(td, 'work'), { mode: 0o711 });
         const s = tx.createSnapshot(kind, key, parent, opts);
-        if (s.parentIds.length > 0) {
+        td = await mkdtemp(join(this.root, 'snapshots', 'new-'));
+        const fs = join(td, 'fs');
+        // Independent steps run at once: each is a round trip through the thread pool.
+        const makeFs = async (): Promise<void> => {
+          const [, below] = await settled([mkdir(fs, { mode: 0o755 }), s.parentIds.length > 0 ? stat(this.upper(s.parentIds[0]!)) : undefined]);
+          const chmodding = chmod(fs, 0o755);
           // The new layer's root takes its owner from the layer below, so a container whose
           // image root is not owned by root sees the same owner after any write.
-          const st = await stat(this.upper(s.parentIds[0]!));
-          await lchown(join(td, 'fs'), st.uid, st.gid);
-        }
+          await settled([chmodding, below ? lchown(fs, below.uid, below.gid) : undefined]);
+        };
+        await settled([chmod(td, DIR_MODE), makeFs(), kind === Kind.Active ? mkdir(join(td, 'work'), { mode: 0o711 }) : undefined]);
         path = join(this.root, 'snapshots', s.id);
         await rename(td, path);
         td = '';
@@ -187,4 +187,15 @@ export async function createOverlaySnapshotter(root: string, opts: OverlayOption
   await chmod(join(root, 'snapshots'), DIR_MODE);
   const ms = await MetaStore.open(join(root, 'metadata.json'));
   return new Overlay(root, ms, opts);
+}
+
+/**
+ * settled waits for every step, so none is still running when a failure is handled (the caller
+ * then removes the directory the steps work in), and throws the first failure.
+ */
+async function settled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
