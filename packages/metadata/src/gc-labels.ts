@@ -44,3 +44,22 @@ export function gcLabelRefs(labels: Readonly<Record<string, string>>): GcLabelRe
   }
   return refs;
 }
+
+const GC_PREFIX = 'containerd.io/gc.';
+
+/**
+ * dropsGcReferences reports whether replacing the labels `before` with `after` can leave some
+ * resource unreferenced: a `containerd.io/gc.*` label removed or changed, or one added other than
+ * a reference (`gc.ref.*`) or `gc.root`, which only keep more alive. An update for which it is
+ * false needs no collection; containerd's scheduler counts only deletions.
+ */
+export function dropsGcReferences(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): boolean {
+  for (const [k, v] of Object.entries(before)) {
+    if (k.startsWith(GC_PREFIX) && after[k] !== v) return true;
+  }
+  for (const k of Object.keys(after)) {
+    if (!k.startsWith(GC_PREFIX) || Object.hasOwn(before, k)) continue;
+    if (k !== GC_LABELS.root && !k.startsWith('containerd.io/gc.ref.')) return true;
+  }
+  return false;
+}

@@ -23,7 +23,7 @@ export type { Any, Container, ContainerInput, ContainerRuntime, ContainerStore }
 export type { Descriptor, Image, ImageInput, ImageStore } from './images.js';
 export type { Lease, LeaseInput, LeaseManager, LeaseResource } from './leases.js';
 export type { Namespace, NamespaceStore } from './namespaces.js';
-export { GC_LABELS, gcLabelRefs, type GcLabelRef } from './gc-labels.js';
+export { GC_LABELS, dropsGcReferences, gcLabelRefs, type GcLabelRef } from './gc-labels.js';
 export { digestProblem, parseDigest } from './digest.js';
 export {
   checkIdentifier,

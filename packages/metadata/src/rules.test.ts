@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeOf } from '@ctrd/errdefs';
 import { digestProblem } from './digest.js';
-import { gcLabelRefs } from './gc-labels.js';
+import { dropsGcReferences, gcLabelRefs } from './gc-labels.js';
 import { adaptImage, applyImageUpdate } from './image-rules.js';
 import { applyContainerUpdate, containerFields } from './container-rules.js';
 import { parseLeaseResource } from './lease-rules.js';
@@ -84,4 +84,17 @@ test('requireNamespace distinguishes a missing namespace from an invalid one', (
   assert.equal(codeOfCall(() => requireNamespace('')), 'FAILED_PRECONDITION');
   assert.equal(codeOfCall(() => requireNamespace('a..b')), 'INVALID_ARGUMENT');
   assert.equal(requireNamespace('k8s.io'), 'k8s.io');
+});
+
+test('dropsGcReferences: only removed, changed or restricting gc labels can free resources', () => {
+  const ref = 'containerd.io/gc.ref.content.l.0';
+  const snap = 'containerd.io/gc.ref.snapshot.overlayfs';
+  assert.equal(dropsGcReferences({}, { [ref]: 'sha256:a', [snap]: 'k', 'containerd.io/gc.root': 'x' }), false, 'added references and roots keep more alive');
+  assert.equal(dropsGcReferences({ a: '1' }, { a: '2', b: '3' }), false, 'other labels do not matter');
+  assert.equal(dropsGcReferences({ a: '1', [ref]: 'sha256:a' }, { [ref]: 'sha256:a' }), false, 'a kept reference');
+  assert.equal(dropsGcReferences({ [ref]: 'sha256:a' }, {}), true, 'a removed reference');
+  assert.equal(dropsGcReferences({ [ref]: 'sha256:a' }, { [ref]: 'sha256:b' }), true, 'a retargeted reference');
+  assert.equal(dropsGcReferences({ 'containerd.io/gc.root': 'x' }, {}), true, 'a removed root');
+  assert.equal(dropsGcReferences({}, { 'containerd.io/gc.expire': '2030-01-01T00:00:00Z' }), true, 'an added expiry');
+  assert.equal(dropsGcReferences({}, { 'containerd.io/gc.flat': '' }), true, 'an added flat marker');
 });

@@ -2,6 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@ctrd/e
 import {
   adaptContainer,
   applyContainerUpdate,
+  dropsGcReferences,
   checkNewContainer,
   filterBy,
   requireNamespace,
@@ -63,8 +64,8 @@ export class LevelContainerStore implements ContainerStore {
       const next: ContainerFields = applyContainerUpdate(fieldsOf(stored), container, fieldpaths);
       const record = containerToRecord(next, stored.createdAt, new Date(this.core.stamp()));
       tx.put(key, record);
-      // A new snapshot key or changed gc.ref labels may leave the old resources unreferenced.
-      tx.dirty = true;
+      // A new snapshot or dropped gc labels may leave the old resources unreferenced.
+      tx.dirty = next.snapshotKey !== stored.snapshotKey || next.snapshotter !== stored.snapshotter || dropsGcReferences(stored.labels, next.labels);
       return containerFromRecord(container.id, record);
     });
   }

@@ -333,3 +333,30 @@ describe('garbage collection', () => {
       assert.equal(calls.length >= 3, true);
     }));
 });
+
+describe('updates and the dirty mark', () => {
+  test('an update that only adds references or other labels leaves nothing to collect; dropping one does', () =>
+    withDB(async (t) => {
+      const d = await t.addBlob('ns', 'config');
+      const child = await t.addBlob('ns', 'layer');
+      await image(t, 'ns', 'img', d);
+      const view = t.content.forNamespace('ns');
+      const ref = 'containerd.io/gc.ref.content.l.0';
+      await view.update({ digest: d, labels: { [ref]: child } }, ['labels']);
+      await t.db.gc.collect();
+      assert.equal(await has(t, 'ns', child), true, 'held by the label');
+      assert.equal(t.db.isDirty, false);
+      await view.update({ digest: d, labels: { [ref]: child, 'containerd.io/gc.ref.content.l.1': d, note: 'x' } }, ['labels']);
+      await t.db.images.update('ns', { name: 'img', labels: { a: 'b' }, target: { mediaType: MANIFEST, digest: d, size: 1 } }, ['labels']);
+      assert.equal(t.db.isDirty, false, 'added references and plain labels');
+      await view.update({ digest: d, labels: { note: 'x' } }, ['labels']);
+      assert.equal(t.db.isDirty, true, 'a dropped reference');
+      const stats = await t.db.gc.collect();
+      assert.equal(await has(t, 'ns', child), false, 'the collection takes what the dropped label held');
+      assert.equal(stats.removed.content, 1);
+      const other = await t.addBlob('ns', 'other manifest');
+      assert.equal(t.db.isDirty, false, 'a new blob');
+      await t.db.images.update('ns', { name: 'img', target: { mediaType: MANIFEST, digest: other, size: 1 } }, ['target']);
+      assert.equal(t.db.isDirty, true, 'a new image target');
+    }));
+});

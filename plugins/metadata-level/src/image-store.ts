@@ -10,6 +10,7 @@ import {
   type Image,
   type ImageInput,
   type ImageStore,
+  dropsGcReferences,
 } from '@ctrd/metadata';
 import type { MetaCore } from './core.js';
 import { KEYS } from './keys.js';
@@ -73,8 +74,8 @@ export class LevelImageStore implements ImageStore {
         updatedAt: this.core.stamp(),
       };
       tx.put(key, record);
-      // A new target or changed gc.ref labels may leave the old blobs unreferenced.
-      tx.dirty = true;
+      // A new target or dropped gc labels may leave the old blobs unreferenced.
+      tx.dirty = record.target.digest !== current.target.digest || dropsGcReferences(current.labels, record.labels);
       return imageFromRecord(image.name, record);
     });
   }

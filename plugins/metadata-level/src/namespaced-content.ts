@@ -13,7 +13,7 @@ import {
   type WriterOptions,
 } from '@ctrd/content';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
-import { requireNamespace } from '@ctrd/metadata';
+import { dropsGcReferences, requireNamespace } from '@ctrd/metadata';
 import type { MetaCore } from './core.js';
 import { KEYS } from './keys.js';
 import type { ReadView, WriteTxn } from './kv.js';
@@ -87,8 +87,8 @@ class NamespaceContentView implements ContentStore {
       if (!r) throw new NotFoundError(`content digest ${info.digest}`);
       const next: BlobRecord = { ...r, labels: applyLabelUpdate(info.digest, r.labels, info.labels, fieldpaths), updatedAt: this.core.stamp() };
       tx.put(key, next);
-      // Dropped gc.ref labels may leave other blobs unreferenced.
-      tx.dirty = true;
+      // Dropped gc labels may leave other blobs unreferenced.
+      tx.dirty = dropsGcReferences(r.labels, next.labels);
       return infoFrom(info.digest, next);
     });
   }

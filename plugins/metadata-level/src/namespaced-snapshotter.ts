@@ -1,6 +1,6 @@
 import { fault } from '@ctrd/fault';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnknownError, isAlreadyExists, isNotFound } from '@ctrd/errdefs';
-import { checkLabels, filterBy, requireNamespace } from '@ctrd/metadata';
+import { checkLabels, dropsGcReferences, filterBy, requireNamespace } from '@ctrd/metadata';
 import type { Mount } from '@ctrd/mount';
 import { adaptSnapshot, Kind, kindName, parseKind, type Info, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
 import type { MetaCore } from './core.js';
@@ -141,8 +141,8 @@ class NamespaceSnapshotView implements Snapshotter {
       checkLabels('info.Labels', labels);
       const next: SnapshotRecord = { ...r, labels, updatedAt: this.core.stamp() };
       tx.put(this.key(info.name), next);
-      // Dropped gc.ref labels may leave other resources unreferenced.
-      tx.dirty = true;
+      // Dropped gc labels may leave other resources unreferenced.
+      tx.dirty = dropsGcReferences(r.labels, labels);
       const inner = await this.backend.update({ name: r.name, labels: inheritedLabels(labels) }, fieldpaths);
       return infoOf(info.name, next, inner);
     });
