@@ -102,6 +102,19 @@ test('startup_delay runs a first collection', withScheduler({ startupDelayMs: 20
   assert.equal(store.runs.length, 1);
 }));
 
+test('a deletion before the start-up collection waits for it; an explicit request does not', withScheduler({ startupDelayMs: 150 }, async (s, store) => {
+  const t0 = Date.now();
+  store.mutate(true);
+  await delay(60);
+  assert.equal(store.runs.length, 0, 'the deletion did not bring the start-up collection forward');
+  await delay(150);
+  assert.equal(store.runs.length, 1, 'the start-up collection ran');
+  assert.ok(store.runs[0]! - t0 >= 140, `it ran at ${store.runs[0]! - t0} ms, not before its delay`);
+  store.mutate(true);
+  await s.scheduleAndWait();
+  assert.equal(store.runs.length, 2, 'an explicit request runs at once');
+}));
+
 test('a failed collection rejects its waiters and close rejects the rest', withScheduler({}, async (s, store) => {
   store.fail = true;
   await assert.rejects(s.scheduleAndWait(), /boom/);

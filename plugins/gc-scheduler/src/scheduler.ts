@@ -116,10 +116,15 @@ export class Scheduler implements GcScheduler {
     const o = this.#opts;
     const forced = this.#triggered || (o.deletionThreshold > 0 && this.#deletions >= o.deletionThreshold);
     const wanted = (o.deletionThreshold === 0 && this.#deletions > 0) || (o.mutationThreshold > 0 && this.#mutations >= o.mutationThreshold);
-    if (!forced && !wanted) return;
-    let delay = o.scheduleDelayMs;
-    if (!forced && this.#last !== undefined) delay = Math.max(delay, this.#last + this.#interval - Date.now());
-    if (this.#next === undefined || this.#next > Date.now() + delay) this.#schedule(delay);
+    if (forced) {
+      if (this.#next === undefined || this.#next > Date.now() + o.scheduleDelayMs) this.#schedule(o.scheduleDelayMs);
+      return;
+    }
+    // Like containerd, only a forced trigger brings a scheduled collection (the start-up one, or
+    // the rate limit's) forward; anything else waits for it.
+    if (!wanted || this.#next !== undefined) return;
+    const delay = this.#last === undefined ? o.scheduleDelayMs : Math.max(o.scheduleDelayMs, this.#last + this.#interval - Date.now());
+    this.#schedule(delay);
   }
 
   #schedule(ms: number): void {
