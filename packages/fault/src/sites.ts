@@ -10,7 +10,7 @@ export const FAULT_SITES = {
   'metadata.gc.after-batch': 'a collection removed its records, backend blobs and snapshots are not deleted yet',
   'metadata.snapshot.prepare': 'a backend snapshot is prepared, the namespace record for it is not written',
   'metadata.snapshot.commit': 'the backend committed a snapshot, the namespace records still name the Active one',
-  'snapshot.metastore.persist': 'a snapshotter record file is fsynced under its temporary name, not renamed',
+  'snapshot.metastore.persist': 'a snapshotter record change is durable (its journal line fdatasynced, or a new base fsynced under its temporary name) but not applied in memory',
   'snapshot.create': 'a new snapshot directory is in place, its record is not written',
   'snapshot.commit': 'an Active snapshot is measured, its Committed record is not written',
   'snapshot.remove': 'a snapshot is being removed: its record or its directory is gone, not both',

@@ -147,9 +147,10 @@ export class MetaTransaction {
         throw new InvalidArgumentError(`cannot update "${path}" field on snapshot "${info.name}"`);
       }
     }
-    r.labels = labels;
-    r.updatedAt = new Date().toISOString();
-    return toInfo(info.name, r);
+    // A new record, not an edit in place: stored records are shared with readers and frozen.
+    const updated: SnapshotRecord = { ...r, labels, updatedAt: new Date().toISOString() };
+    this.state.snapshots.set(info.name, updated);
+    return toInfo(info.name, updated);
   }
 
   /** walkInfo calls `fn` for each snapshot matching any of `filters`; a bad filter is InvalidArgument. */
