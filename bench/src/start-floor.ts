@@ -27,7 +27,10 @@ export async function grpcStartFloor(dir: string, n: number): Promise<number> {
   }
 }
 
-/** FloorServer is a running `grpc-floor-server.js --blob`, serving one blob from memory. */
+/**
+ * FloorServer is a running `grpc-floor-server.js`: Content.Write without a store and, given a
+ * blob, Content.Info and Content.Read of that blob from memory.
+ */
 export class FloorServer {
   private constructor(
     readonly address: string,
@@ -35,11 +38,11 @@ export class FloorServer {
     private readonly exited: Promise<void>,
   ) {}
 
-  /** start launches the server for `blob` on a socket in `dir` and waits until it accepts connections. */
-  static async start(dir: string, blob: string): Promise<FloorServer> {
-    const address = join(dir, 'grpc-floor-blob.sock');
+  /** start launches the server (serving `blob` when given) on a socket in `dir` and waits until it accepts connections. */
+  static async start(dir: string, blob?: string): Promise<FloorServer> {
+    const address = join(dir, 'grpc-floor-content.sock');
     rmSync(address, { force: true });
-    const proc = spawn(process.execPath, [SERVER, address, '--blob', blob], { stdio: 'ignore' });
+    const proc = spawn(process.execPath, [SERVER, address, ...(blob ? ['--blob', blob] : [])], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const server = new FloorServer(address, proc, exited);
     try {
@@ -49,6 +52,11 @@ export class FloorServer {
       throw err;
     }
     return server;
+  }
+
+  /** pid is the server's process id, for reading its CPU time. */
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   /** stop ends the server and removes its socket. */

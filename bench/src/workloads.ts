@@ -3,9 +3,11 @@ import { closeSync, openSync } from 'node:fs';
 import { connect, RemoteImageStore } from '@ctrd/client';
 import { BenchDaemon, CTRCTL, unmountBelow, timed } from './daemons.js';
 import { IMAGE, type Fixtures } from './fixtures.js';
+import { cpuMs } from './cpu.js';
 import { rssMiB } from './proc.js';
 import { PULL_FLOORS, PULL_WORKLOADS } from './pull.js';
 import { FloorServer, grpcStartFloor } from './start-floor.js';
+import { summarize } from './stats.js';
 
 /** BenchContext is what every workload may use. */
 export interface BenchContext {
@@ -89,6 +91,41 @@ function ingestRooted(d: BenchDaemon, ctx: BenchContext): void {
   }
 }
 
+/** ingestArgs are the arguments of `ctr content ingest` for the content rows' blob under `ref`. */
+function ingestArgs(ctx: BenchContext, ref: string): string[] {
+  const { size, digest } = ctx.fixtures.blob;
+  return ['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, ref];
+}
+
+/** withBlobOnStdin runs `fn` with the content rows' blob open for reading, as a `ctr` stdin. */
+function withBlobOnStdin<T>(ctx: BenchContext, fn: (fd: number) => T): T {
+  const fd = openSync(ctx.fixtures.blob.path, 'r');
+  try {
+    return fn(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * ingestSample is one sample of the `content-ingest` row: the timed `ctr content ingest` of the
+ * blob on `d`, then, untimed, the blob removed and a synchronous collection. `onCpu` receives the
+ * daemon's CPU time during the ingest alone.
+ */
+function ingestSample(d: BenchDaemon, ctx: BenchContext, n: number, onCpu?: (ms: number) => void): number {
+  const before = d.pid === undefined ? undefined : cpuMs(d.pid);
+  const ms = withBlobOnStdin(ctx, (fd) => d.must(ingestArgs(ctx, `bench-ingest-${n}`), { stdinFd: fd }).ms);
+  const after = d.pid === undefined ? undefined : cpuMs(d.pid);
+  if (before !== undefined && after !== undefined) onCpu?.(after - before);
+  d.must(['content', 'rm', ctx.fixtures.blob.digest]);
+  collectGarbage(d, `bench-gc-${n}`);
+  return ms;
+}
+
+// CPU time (ms) of the process serving each column during the measured samples of the
+// `content-ingest-floor` row, by kind, read by its detail once the row has run.
+const ingestFloorCpu = new Map<string, number[]>();
+
 function startTasks(d: BenchDaemon, ctx: BenchContext, ids: string[]): void {
   ensureImage(d, ctx);
   for (const id of ids) d.must(['run', '-d', '--runtime', nativeRuntime(d), IMAGE, id, 'sleep', '100000']);
@@ -120,7 +157,7 @@ async function deleteImages(d: BenchDaemon, prefix: string, count: number): Prom
   }
 }
 
-// The floor servers of the `content-get-floor` row, by the kind whose column they fill.
+// The floor servers of the `content-get-floor` and `content-ingest-floor` rows, by the kind whose column they fill.
 const floorServers = new Map<string, FloorServer>();
 
 // The populated daemons of the `daemon-start-populated` row, by kind, kept between its samples.
@@ -307,18 +344,7 @@ export const WORKLOADS: Workload[] = [
     title: '`ctr content ingest` from stdin',
     unit: 'ms',
     detail: (ctx) => `${ctx.fixtures.blob.size >> 20} MiB random, expected size and digest given`,
-    sample(d, ctx, n) {
-      const { path, size, digest } = ctx.fixtures.blob;
-      const fd = openSync(path, 'r');
-      try {
-        const ms = d.must(['content', 'ingest', '--expected-size', String(size), '--expected-digest', digest, `bench-ingest-${n}`], { stdinFd: fd }).ms;
-        d.must(['content', 'rm', digest]);
-        collectGarbage(d, `bench-gc-${n}`);
-        return ms;
-      } finally {
-        closeSync(fd);
-      }
-    },
+    sample: (d, ctx, n) => ingestSample(d, ctx, n),
   },
   {
     id: 'content-get',
@@ -353,6 +379,45 @@ export const WORKLOADS: Workload[] = [
       floorServers.delete(d.kind);
       if (floor) await floor.stop();
       else d.ctr(['content', 'rm', ctx.fixtures.blob.digest]);
+    },
+  },
+  {
+    id: 'content-ingest-floor',
+    title: 'floor of `ctr content ingest`: a bare @grpc/grpc-js server vs containerd',
+    unit: 'ms',
+    cpu: false,
+    detail(ctx) {
+      const cpu = (kind: string) => {
+        const xs = ingestFloorCpu.get(kind) ?? [];
+        return xs.length ? `${summarize(xs).median.toFixed(0)} ms` : '?';
+      };
+      return (
+        `${ctx.fixtures.blob.size >> 20} MiB random, expected size and digest given; containerd column: containerd (as \`content-ingest\`); ` +
+        'ctrd column: `grpc-floor-server.js`, Node and grpc-js answering Content.Write with the offset and the sha256 so far on every message, ' +
+        'data dropped once hashed, receive windows as ctrd sets them (4 MiB stream, 8 MiB session), no store, disk, metadata or namespaces; ' +
+        `median CPU during the ingest: containerd ${cpu('containerd')}, floor server ${cpu('ctrd')}`
+      );
+    },
+    async setup(d, ctx) {
+      ingestFloorCpu.set(d.kind, []);
+      if (d.kind === 'ctrd') floorServers.set(d.kind, await FloorServer.start(ctx.parent));
+    },
+    sample(d, ctx, n) {
+      // The warm-up sample (n = 0) is not in the CPU figures, as in the rows' CPU column.
+      const record = (ms: number) => void (n > 0 && ingestFloorCpu.get(d.kind)?.push(ms));
+      const floor = floorServers.get(d.kind);
+      if (!floor) return ingestSample(d, ctx, n, record);
+      const before = floor.pid === undefined ? undefined : cpuMs(floor.pid);
+      const r = withBlobOnStdin(ctx, (fd) => timed('ctr', ['--address', floor.address, ...ingestArgs(ctx, `bench-ingest-${n}`)], { stdinFd: fd }));
+      if (r.code !== 0) throw new Error(`${d.kind}: ctr content ingest (floor server): exit ${r.code}: ${r.stderr.trim()}`);
+      const after = floor.pid === undefined ? undefined : cpuMs(floor.pid);
+      if (before !== undefined && after !== undefined) record(after - before);
+      return r.ms;
+    },
+    async teardown(d) {
+      const floor = floorServers.get(d.kind);
+      floorServers.delete(d.kind);
+      await floor?.stop();
     },
   },
   taskMemoryRow(1),
