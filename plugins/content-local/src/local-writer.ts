@@ -47,6 +47,9 @@ export async function rehash(fh: FileHandle, length: number, chunkSize: number):
   return { hash, read: pos };
 }
 
+/** EARLY_FLUSH_BYTES is how much a writer writes before it starts flushing it to disk. */
+const EARLY_FLUSH_BYTES = 16 * 1024 * 1024;
+
 /**
  * LocalWriter appends to an ingest's data file with positional writes and keeps a running
  * sha256 of exactly the bytes written, so commit never re-reads the data. Calls are queued, so
@@ -57,6 +60,12 @@ export class LocalWriter implements Writer {
   #closed = false;
   #queue: Promise<unknown> = Promise.resolve();
   #digest: string | undefined;
+  /** bytes written since the last early flush started. */
+  #unflushed = 0;
+  /** the early flush in flight, if any; it settles to the error it met, if any. */
+  #flushing: Promise<unknown> | undefined;
+  /** an error an early flush met: the commit must fail with it, the kernel reports it only once. */
+  #flushError: unknown;
 
   constructor(
     state: WriterState,
@@ -93,8 +102,32 @@ export class LocalWriter implements Writer {
       }
       s.offset += data.length;
       s.updatedAt = new Date();
+      this.#unflushed += data.length;
+      if (this.#unflushed >= EARLY_FLUSH_BYTES && this.#flushing === undefined) this.#flushEarly(s.fh);
       fault('content.write');
     });
+  }
+
+  /**
+   * #flushEarly starts writing the data to disk while the upload goes on (an fdatasync on the
+   * thread pool, not awaited), so the fsync at commit finds little left to do: for a 256 MiB blob
+   * that fsync alone took ~150 ms at the end of the upload. Its error is kept for the commit.
+   */
+  #flushEarly(fh: FileHandle): void {
+    this.#unflushed = 0;
+    this.#flushing = fh.datasync().then(
+      () => (this.#flushing = undefined),
+      (err: unknown) => {
+        this.#flushError ??= err;
+        this.#flushing = undefined;
+      },
+    );
+  }
+
+  /** #flushed waits for an early flush in flight and throws the error any of them met. */
+  async #flushed(): Promise<void> {
+    await this.#flushing;
+    if (this.#flushError !== undefined) throw this.#flushError;
   }
 
   async #writeFully(s: WriterState, data: Uint8Array): Promise<void> {
@@ -139,6 +172,7 @@ export class LocalWriter implements Writer {
       try {
         validateLabels(labels);
         if (expected) validateDigest(expected);
+        await this.#flushed();
         const [, st] = await Promise.all([s.fh.sync(), s.fh.stat()]);
         await s.fh.close();
         if (st.size !== s.offset) throw new DataLossError(`ingest ${s.ref} holds ${st.size} bytes, ${s.offset} were written`);
@@ -151,6 +185,7 @@ export class LocalWriter implements Writer {
         }
         await this.host.publish(s.ref, s.paths, actual, labels);
       } finally {
+        await this.#flushing;
         await s.fh.close().catch(() => undefined);
         s.release();
       }
@@ -163,6 +198,7 @@ export class LocalWriter implements Writer {
       this.#closed = true;
       const s = this.#s;
       try {
+        await this.#flushing;
         await s.fh.sync();
         await s.fh.close();
         await writeUpdatedAt(s.paths, s.updatedAt).catch((err: unknown) => {
@@ -170,6 +206,7 @@ export class LocalWriter implements Writer {
           if (!isENOENT(err)) throw err;
         });
       } finally {
+        await this.#flushing;
         await s.fh.close().catch(() => undefined);
         s.release();
       }
