@@ -67,7 +67,9 @@ export async function downloadBlob(ctx: DownloadContext, desc: Descriptor, tee?:
       await w.truncate(0);
       offset = 0;
     }
+    // A resumed download cannot feed the apply from the blob's first byte: it reads the stored blob.
     if (offset > 0) tee?.detach();
+    else tee?.start();
     report(ctx, desc, 'downloading', offset);
     if (offset < desc.size) {
       const stream = await ctx.fetcher.fetch(desc, { offset, ...(ctx.signal ? { signal: ctx.signal } : {}) });

@@ -18,9 +18,23 @@ export class LayerTee {
   #error: unknown;
   #wakeConsumer: (() => void) | undefined;
   #wakeProducer: (() => void) | undefined;
+  /** settles once the producer said whether it streams from the first byte (see {@link start}). */
+  readonly #decided: Promise<void>;
+  #decide!: () => void;
 
   constructor(limit = DEFAULT_TEE_BUFFER) {
     this.#limit = limit;
+    this.#decided = new Promise<void>((resolve) => (this.#decide = resolve));
+  }
+
+  /**
+   * start says the download begins at the blob's first byte, so the stream can be consumed. Until
+   * it (or a push, an end or a detach) is called, {@link attach} waits: a download that resumes
+   * an earlier ingest detaches instead, and a consumer must not have begun on a stream that will
+   * never hold the blob's start.
+   */
+  start(): void {
+    this.#decide();
   }
 
   /** detached is true once the tee gave up streaming: the consumer must read the stored blob. */
@@ -30,6 +44,7 @@ export class LayerTee {
 
   /** push offers one chunk; it resolves once there is room, and drops the chunk after a detach. */
   async push(chunk: Uint8Array): Promise<void> {
+    this.#decide();
     if (this.#state === 'detached' || this.#ended) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -47,6 +62,7 @@ export class LayerTee {
   /** end marks the end of the stream; `err` makes the consumer's next read throw it. */
   end(err?: unknown): void {
     if (this.#ended) return;
+    this.#decide();
     this.#ended = true;
     this.#error = err;
     this.#wake();
@@ -54,6 +70,7 @@ export class LayerTee {
 
   /** detach drops the buffer and stops streaming; a consumer already attached gets an error. */
   detach(): void {
+    this.#decide();
     if (this.#state === 'detached') return;
     const wasAttached = this.#state === 'attached';
     this.#state = 'detached';
@@ -64,10 +81,12 @@ export class LayerTee {
   }
 
   /**
-   * attach returns the stream from its first byte, or undefined when the tee has detached.
-   * Only one consumer may attach; breaking out of the iteration detaches the tee.
+   * attach waits until the producer has decided (see {@link start}), then returns the stream from
+   * its first byte, or undefined when the tee has detached. Only one consumer may attach;
+   * breaking out of the iteration detaches the tee.
    */
-  attach(): AsyncIterable<Uint8Array> | undefined {
+  async attach(): Promise<AsyncIterable<Uint8Array> | undefined> {
+    await this.#decided;
     if (this.#state !== 'open') return undefined;
     this.#state = 'attached';
     const self = this;

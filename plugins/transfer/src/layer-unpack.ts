@@ -83,7 +83,7 @@ async function applyJob(o: UnpackContext, job: LayerJob): Promise<boolean> {
     }
   }
   try {
-    const live = job.tee?.attach();
+    const live = await job.tee?.attach();
     o.started?.(job);
     o.hooks?.applyStart?.(job.layer.digest, live !== undefined);
     let res: LayerApplyResult;
