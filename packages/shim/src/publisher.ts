@@ -9,6 +9,16 @@ export interface EventSink {
   publish<T>(topic: string, typeUrl: string, codec: MessageFns<T>, event: T): void;
 }
 
+/**
+ * afterReplies resolves once this turn of the event loop is over. A handler publishes its event
+ * before it returns; forwarding only after the turn lets its reply leave first, so the caller
+ * does not wait for containerd to take the event in (which containerd's own shim does not make
+ * it wait for either). Events keep their order: they all go through the same queue.
+ */
+function afterReplies(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** PublisherOptions bound how long an undelivered event is retried. */
 export interface PublisherOptions {
   /** how long one event is retried before it is dropped; 5 minutes unless given. */
@@ -46,7 +56,7 @@ export class Publisher implements EventSink {
       topic,
       event: packAny(typeUrl, codec as never, event),
     };
-    this.queue = this.queue.then(() => this.forward(envelope));
+    this.queue = this.queue.then(afterReplies).then(() => this.forward(envelope));
   }
 
   /** flush resolves once every queued event was sent (or given up). */

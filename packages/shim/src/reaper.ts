@@ -1,7 +1,9 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { constants } from 'node:os';
 import { libc } from './libc.js';
+import { posixSpawn, posixSpawnAvailable } from './posix-spawn.js';
 
 /** ExitInfo is how a process ended: shell-style status (128 + signal when killed) and when. */
 export interface ExitInfo {
@@ -33,6 +35,23 @@ export function exitStatus(raw: number): number {
 }
 
 const UNCLAIMED_TTL_MS = 60_000;
+/** how long {@link Reaper.run} waits for a command's output pipes to close after it exited. */
+const PIPE_GRACE_MS = 100;
+const KEEPALIVE_SWEEP_MS = 1000;
+
+type PlainStdio = (number | 'ignore' | 'pipe')[];
+
+function isPlainStdio(stdio: SpawnOptions['stdio']): stdio is PlainStdio {
+  return Array.isArray(stdio) && stdio.length === 3 && stdio.every((s) => typeof s === 'number' || s === 'ignore' || s === 'pipe');
+}
+
+let devNullFd: number | undefined;
+
+/** devNull is a descriptor of /dev/null kept open for children given `'ignore'`. */
+function devNull(): number {
+  devNullFd ??= openSync('/dev/null', fsConstants.O_RDWR);
+  return devNullFd;
+}
 
 /**
  * Reaper collects the exits of every child of this process, which is a child subreaper.
@@ -40,7 +59,7 @@ const UNCLAIMED_TTL_MS = 60_000;
  * libuv installs its own SIGCHLD handler but only calls `waitpid` on the pids it spawned, so a
  * blanket `waitpid(-1)` here would steal their exits and hang Node's `ChildProcess` objects.
  * Instead, on every SIGCHLD the reaper lists this process's children
- * (`/proc/self/task/<tid>/children`) and calls `waitpid(pid, WNOHANG)` on each that Node did
+ * (`/proc/self/task/<pid>/children`) and calls `waitpid(pid, WNOHANG)` on each that Node did
  * not spawn: container inits and exec processes re-parented to us after runc exits, and any
  * other orphan. Exits of pids nobody watches yet are kept for a minute, because runc may finish,
  * and its process exit, before the shim has read the pid file.
@@ -51,6 +70,9 @@ export class Reaper {
   private readonly unclaimed = new Map<number, ExitInfo>();
   private readonly onSignal = (): void => this.sweep();
   private started = false;
+  /** children started by {@link Reaper.run} that have not exited yet. */
+  private running = 0;
+  private keepAlive: NodeJS.Timeout | undefined;
 
   /** start makes this process a child subreaper and begins reaping. */
   start(): void {
@@ -78,10 +100,92 @@ export class Reaper {
     return child;
   }
 
-  /** run spawns a command, captures its output and resolves when it exits. */
+  /**
+   * run spawns a command, captures its output and resolves when it exits. Once the reaper has
+   * started, plain fd/`'ignore'`/`'pipe'` stdio goes through {@link posixSpawn} and the exit
+   * through the reaper itself: starting a child then costs no copy of this process's page tables.
+   */
   run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const stdio = opts.stdio ?? [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
+    if (this.started && isPlainStdio(stdio) && posixSpawnAvailable()) return this.runDirect(command, args, stdio, opts);
+    return this.runWithNode(command, args, stdio, opts);
+  }
+
+  private runDirect(command: string, args: readonly string[], stdio: PlainStdio, opts: RunOptions): Promise<RunResult> {
+    const childFds: number[] = [];
+    const theirs: number[] = [];
+    const mine: (number | undefined)[] = [undefined, undefined, undefined];
+    let pid: number;
+    try {
+      stdio.forEach((s, i) => {
+        if (typeof s === 'number') childFds.push(s);
+        else if (s === 'ignore') childFds.push(devNull());
+        else {
+          const [r, w] = libc().pipe();
+          mine[i] = i === 0 ? w : r;
+          theirs.push(i === 0 ? r : w);
+          childFds.push(i === 0 ? r : w);
+        }
+      });
+      pid = posixSpawn(command, args, { stdio: childFds as [number, number, number], env: opts.env, cwd: opts.cwd });
+    } catch (err) {
+      for (const fd of mine) if (fd !== undefined) closeSync(fd);
+      return Promise.reject(err);
+    } finally {
+      for (const fd of theirs) closeSync(fd);
+    }
+    if (mine[0] !== undefined) {
+      const stdin = new net.Socket({ fd: mine[0], readable: false, writable: true });
+      stdin.on('error', () => {});
+      stdin.end(opts.input ?? '');
+    }
+    return new Promise((resolve) => {
+      const out = ['', ''];
+      let open = 0;
+      let code: number | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const readers: net.Socket[] = [];
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const r of readers) r.destroy();
+        resolve({ code: code!, stdout: out[0]!, stderr: out[1]! });
+      };
+      for (const i of [1, 2]) {
+        const fd = mine[i];
+        if (fd === undefined) continue;
+        const r = new net.Socket({ fd, readable: true, writable: false });
+        readers.push(r);
+        open++;
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (out[i - 1] += d));
+        // 'end' (all output read) comes a loop phase before 'close'; 'close' alone covers a
+        // reader that fails instead.
+        let counted = false;
+        const ended = (): void => {
+          if (counted) return;
+          counted = true;
+          if (--open === 0 && code !== undefined) finish();
+        };
+        r.on('error', () => {});
+        r.once('end', ended);
+        r.once('close', ended);
+      }
+      this.expect(pid, (exit) => {
+        this.release();
+        code = exit.status;
+        if (open === 0) finish();
+        // Output still unread once the command is gone is in the pipe already; only another
+        // holder of its write end (a process the command left behind) keeps it open longer.
+        else timer = setTimeout(finish, PIPE_GRACE_MS);
+      });
+    });
+  }
+
+  private runWithNode(command: string, args: readonly string[], stdio: SpawnOptions['stdio'], opts: RunOptions): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const stdio = opts.stdio ?? [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
       const child = this.spawn(command, args, { stdio, env: opts.env, cwd: opts.cwd });
       let stdout = '';
       let stderr = '';
@@ -96,6 +200,24 @@ export class Reaper {
       });
       if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
+  }
+
+  /** expect registers `onExit` for a child this process just started itself, without a sweep. */
+  private expect(pid: number, onExit: (exit: ExitInfo) => void): void {
+    const seen = this.unclaimed.get(pid);
+    if (seen !== undefined) {
+      this.unclaimed.delete(pid);
+      onExit(seen);
+      return;
+    }
+    // Signal handlers do not keep Node's loop alive: while a child runs, a timer does, and it
+    // also sweeps now and then should a SIGCHLD ever go missing.
+    if (this.running++ === 0) this.keepAlive = setInterval(() => this.sweep(), KEEPALIVE_SWEEP_MS);
+    this.watchers.set(pid, onExit);
+  }
+
+  private release(): void {
+    if (--this.running === 0) clearInterval(this.keepAlive);
   }
 
   /**
@@ -136,23 +258,20 @@ export class Reaper {
   }
 }
 
+/**
+ * childPids lists this process's children. The kernel hands orphans to the first live thread of
+ * a subreaper, which is the main thread while the process runs, and libuv forks from the main
+ * thread too: its `children` file is the whole list, read without walking every thread.
+ */
 function childPids(): number[] {
   const pids: number[] = [];
-  let tids: string[];
+  let text: string;
   try {
-    tids = readdirSync('/proc/self/task');
+    text = readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
   } catch {
     return pids;
   }
-  for (const tid of tids) {
-    let text: string;
-    try {
-      text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const p of text.split(' ')) if (p.trim() !== '') pids.push(Number(p));
-  }
+  for (const p of text.split(' ')) if (p.trim() !== '') pids.push(Number(p));
   return pids;
 }
 

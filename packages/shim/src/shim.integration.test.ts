@@ -12,7 +12,7 @@ import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js
 import { Status } from '@ctrd/api/gen/containerd/types/task/task.js';
 import { TtrpcClient, createClient, type ServiceClient, type TtrpcServer } from '@ctrd/ttrpc';
 import { isFailedPrecondition, isNotFound } from '@ctrd/errdefs';
-import { alive, integrationSkipReason, makeBundle, makeRootfs, mkfifo, serverPids, startEventsServer, type RecordedEvent } from './testing.js';
+import { alive, eventsUntil, integrationSkipReason, makeBundle, makeRootfs, mkfifo, serverPids, startEventsServer, type RecordedEvent } from './testing.js';
 
 const run = promisify(execFile);
 const launcher = fileURLToPath(new URL('../bin/containerd-shim-ctrd-v1', import.meta.url));
@@ -81,7 +81,9 @@ describe('containerd-shim-ctrd-v1 against runc', { skip }, () => {
     const deleted = await task.delete({ id: 'c2', execId: '' });
     assert.equal(deleted.exitStatus, 3);
     assert.equal(existsSync(join(bundle, 'rootfs/bin/busybox')), false, 'rootfs unmounted');
-    const topics = events.filter((e) => e.event.containerId === 'c2').map((e) => e.topic);
+    const mine = (all: typeof events) => all.filter((e) => e.event.containerId === 'c2');
+    await eventsUntil(events, (all) => mine(all).some((e) => e.topic === '/tasks/delete'));
+    const topics = mine(events).map((e) => e.topic);
     assert.deepEqual(topics, ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
     assert.equal(events[0].namespace, 't');
   });
@@ -124,6 +126,7 @@ describe('containerd-shim-ctrd-v1 against runc', { skip }, () => {
     assert.equal((await task.wait({ id: 'c1', execId: '' })).exitStatus, 137);
     await assert.rejects(task.kill({ id: 'c1', execId: '', signal: 9, all: false }), isNotFound);
     await task.delete({ id: 'c1', execId: '' });
+    await eventsUntil(events, (all) => all.slice(before).some((e) => e.topic === '/tasks/delete'));
     const topics = events.slice(before).map((e) => `${e.topic}${e.event.execId ?? (e.event.id === 'e1' ? ':e1' : '')}`);
     assert.deepEqual(topics, [
       '/tasks/create', '/tasks/start', '/tasks/paused', '/tasks/resumed', '/tasks/exec-addede1',

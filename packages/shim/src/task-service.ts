@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ev from '@ctrd/api/gen/containerd/events/task.js';
 import { Metrics as V1Metrics } from '@ctrd/api/gen/containerd/cgroups/v1/metrics.js';
@@ -151,9 +151,12 @@ export class TaskService implements Impl {
     return { stdin: p.stdin, stdout: p.stdout, stderr: p.stderr, terminal: p.terminal, containerId: p.containerId, namespace: this.opts.namespace };
   }
 
-  /** adopt reads a pid file and starts watching that process's exit. */
+  /**
+   * adopt reads a pid file and starts watching that process's exit. The read is synchronous: a
+   * few bytes runc just wrote, in the page cache, where a thread-pool round trip cost more.
+   */
   private async adopt(task: Task, p: Proc, pidFile: string): Promise<void> {
-    p.pid = Number((await readFile(pidFile, 'utf8')).trim());
+    p.pid = Number(readFileSync(pidFile, 'utf8').trim());
     if (p === task.init) {
       task.cgroup = await cgroupOf(p.pid).catch(() => undefined);
       await this.watchOom(task).catch(() => {});

@@ -76,6 +76,16 @@ export async function startEventsServer(path: string): Promise<{ events: Recorde
   return { events, server };
 }
 
+/**
+ * eventsUntil waits until `done(events)` holds (or `timeoutMs` passes) and returns the events:
+ * a shim's reply may reach its caller before the events it published reach containerd.
+ */
+export async function eventsUntil(events: RecordedEvent[], done: (events: RecordedEvent[]) => boolean, timeoutMs = 5000): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(events) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return events;
+}
+
 /** serverPids lists the shim server processes whose socket lives under `runDir`. */
 export function serverPids(runDir: string): number[] {
   const out: number[] = [];

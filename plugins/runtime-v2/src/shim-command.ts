@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { ChildExits, posixSpawnAvailable, spawnPiped } from '@ctrd/shim/spawn';
 import { closeOnExec } from './cloexec.js';
 import { DeleteResponse } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
 import { DeadlineExceededError, UnknownError } from '@ctrd/errdefs';
@@ -26,15 +27,15 @@ interface Output {
   stderr: string;
 }
 
+let exits: ChildExits | undefined;
+
 function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined): Promise<Output> {
   const argv = ['-namespace', cmd.namespace, '-address', cmd.address, '-publish-binary', cmd.publishBinary, ...args];
+  const env = { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress };
+  if (posixSpawnAvailable()) return runShimDirect(cmd, argv, args, env, stdin);
   closeOnExec();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd.binary, argv, {
-      cwd: cmd.bundle,
-      env: { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd.binary, argv, { cwd: cmd.bundle, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -57,6 +58,64 @@ function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined
         const detail = `${stdout.toString()}${stderr}`.trim();
         reject(new UnknownError(`${detail}: ${cmd.binary} ${args.at(-1)}: exit ${code ?? signal}`));
       }
+    });
+  });
+}
+
+/**
+ * runShimDirect is runShim through posix_spawn: no fork of the whole daemon per task, and the
+ * child inherits no descriptor beyond its stdio, so nothing needs marking close-on-exec first.
+ */
+function runShimDirect(cmd: ShimCommand, argv: string[], args: string[], env: NodeJS.ProcessEnv, stdin: Uint8Array | undefined): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    let child: ReturnType<typeof spawnPiped>;
+    try {
+      child = spawnPiped(cmd.binary, argv, { cwd: cmd.bundle, env, input: stdin });
+    } catch (err) {
+      reject(new UnknownError(`${cmd.binary}: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    const out: Buffer[] = [];
+    let stderr = '';
+    let open = 2;
+    let status: number | undefined;
+    let settled = false;
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      settled = true;
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new DeadlineExceededError(`${cmd.binary} ${args.at(-1)}: timed out after ${cmd.timeoutMs}ms`));
+    }, cmd.timeoutMs ?? 30_000);
+    // Like 'close' of a Node child: the exit and both output pipes closed.
+    const maybeDone = (): void => {
+      if (settled || open > 0 || status === undefined) return;
+      settled = true;
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out);
+      if (status === 0) resolve({ stdout, stderr });
+      else {
+        const detail = `${stdout.toString()}${stderr}`.trim();
+        reject(new UnknownError(`${detail}: ${cmd.binary} ${args.at(-1)}: exit ${status}`));
+      }
+    };
+    for (const s of [child.stdout, child.stderr]) {
+      s.on('error', () => {});
+      s.once('close', () => {
+        open--;
+        maybeDone();
+      });
+    }
+    exits ??= new ChildExits();
+    void exits.wait(child.pid).then((exit) => {
+      status = exit.status;
+      maybeDone();
     });
   });
 }

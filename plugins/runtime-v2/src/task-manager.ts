@@ -164,13 +164,16 @@ export class TaskManager implements PlatformRuntime {
     const entry: Entry = { task, conn, log: c.log };
     conn.tasks.add(entry);
     try {
-      if (conn.shimPid === undefined) {
-        // A shim serving several tasks is the same process for all of them: ask and adjust once.
-        const { shimPid } = await task.connect(this.opts.loadTimeoutMs ?? 5000);
-        conn.shimPid = shimPid;
-        await this.adjustOom(shimPid);
-      }
-      const r = await task.shim.create({
+      // A shim serving several tasks is the same process for all of them: ask and adjust once.
+      // Connect goes out together with Create rather than a round trip ahead of it.
+      const connecting =
+        conn.shimPid === undefined
+          ? task.connect(this.opts.loadTimeoutMs ?? 5000).then(async ({ shimPid }) => {
+              conn.shimPid = shimPid;
+              await this.adjustOom(shimPid);
+            })
+          : undefined;
+      const creating = task.shim.create({
         id: bundle.id,
         bundle: bundle.path,
         rootfs: opts.rootfs.map((m) => ({ type: m.type, source: m.source, target: m.target ?? '', options: [...m.options] })),
@@ -182,6 +185,7 @@ export class TaskManager implements PlatformRuntime {
         parentCheckpoint: '',
         options: c.wire,
       });
+      const [r] = await Promise.all([creating, connecting]);
       task.created(r.pid);
     } catch (err) {
       this.detach(entry);

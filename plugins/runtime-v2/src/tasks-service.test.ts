@@ -100,6 +100,11 @@ test('the Tasks service drives a container through its lifecycle', { timeout: 60
   assert.equal(got.process.status, Status.CREATED);
   assert.equal(got.process.id, 'svc');
   assert.equal(got.process.pid, created.pid);
+  // The container is looked up beside the task's state: its absence still decides the answer.
+  const saved = containers.get('svc')!;
+  containers.delete('svc');
+  await assert.rejects(call('get', { containerId: 'svc', execId: '' }), (err: Error) => err.name === 'NotFoundError' && /container "svc"/.test(err.message));
+  containers.set('svc', saved);
 
   const started = await call<unknown, { pid: number }>('start', { containerId: 'svc', execId: '' });
   assert.equal(started.pid, created.pid);

@@ -57,6 +57,10 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
 
   async function getTask(ctx: CallContext, id: string): Promise<Task> {
     await deps.containers.get(ctx.namespace, id);
+    return taskOf(ctx, id);
+  }
+
+  async function taskOf(ctx: CallContext, id: string): Promise<Task> {
     try {
       return await runtime.get(ctx.namespace, id);
     } catch (err) {
@@ -119,8 +123,18 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
       return deleteResponse(req.execId, await p.delete());
     },
     async get(req, ctx) {
-      const p = await getProcess(ctx, req.containerId, req.execId);
-      return { process: await processOut(req.containerId, p) };
+      // The container lookup and the shim's State are independent reads: they run side by side,
+      // and a missing container still answers first, as in containerd.
+      const [container, out] = await Promise.allSettled([
+        deps.containers.get(ctx.namespace, req.containerId),
+        taskOf(ctx, req.containerId).then(async (task) => {
+          const p = req.execId === '' ? task : await task.process(req.execId);
+          return processOut(req.containerId, p);
+        }),
+      ]);
+      if (container.status === 'rejected') throw container.reason;
+      if (out.status === 'rejected') throw out.reason;
+      return { process: out.value };
     },
     async list(_req, ctx) {
       const tasks: WireProcess[] = [];
