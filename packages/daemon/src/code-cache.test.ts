@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dynamicImport, runWithCodeCache } from './code-cache.js';
+import { PREWRAPPED, dynamicImport, runWithCodeCache } from './code-cache.js';
 
 const ran = globalThis as { __codeCacheTest?: unknown[] };
 
@@ -72,4 +72,19 @@ test('dynamicImport works in a script run from its code cache', async (t) => {
   g.__codeCacheImport = undefined;
   assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'used');
   assert.equal((await g.__codeCacheImport!).answer, 42);
+});
+
+test('runWithCodeCache compiles a file that carries its own wrapper as it is, with or without a cache', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bundle.cjs');
+  const cacheDir = join(dir, 'cache');
+  // Wrapped a second time, this would only define a function and run nothing.
+  writeFileSync(file, `#!/usr/bin/env node\n${PREWRAPPED}\n(globalThis.__codeCacheTest ??= []).push([typeof require, typeof module.exports, __filename === ${JSON.stringify(file)}]);\n})`);
+  ran.__codeCacheTest = [];
+  assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'none');
+  await sleep(50);
+  assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'used');
+  assert.equal(runWithCodeCache(file, { cacheDir, cache: false }).cache, 'none');
+  assert.deepEqual(ran.__codeCacheTest, Array(3).fill(['function', 'object', true]));
 });

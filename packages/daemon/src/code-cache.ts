@@ -14,8 +14,17 @@ export function dynamicImport<T = Record<string, unknown>>(specifier: string): P
   return viaLoader ? viaLoader(specifier) : (import(specifier) as Promise<T>);
 }
 
+/**
+ * PREWRAPPED is how a bundle that carries CommonJS's function wrapper itself begins (the
+ * daemon's, see scripts/bundle.mjs). Such a file is compiled as it is read; wrapping it here
+ * would keep a second copy of its 4 MB source in the heap until the next full collection.
+ */
+export const PREWRAPPED = '(function (exports, require, module, __filename, __dirname) {';
+
 /** CodeCacheOptions tunes {@link runWithCodeCache}. */
 export interface CodeCacheOptions {
+  /** false compiles without reading or writing a cache; default true. */
+  cache?: boolean;
   /** where cache files live; default `.cache` beside the script. */
   cacheDir?: string;
   /** write the cache this long after the script started (it then holds what start-up compiled); default 1500 ms. */
@@ -49,18 +58,20 @@ export function runWithCodeCache(file: string, opts: CodeCacheOptions = {}): Cod
   const cacheFile = join(dir, `${stem}${st.size}-${Math.trunc(st.mtimeMs)}.v8`);
   let cachedData: Buffer | undefined;
   try {
-    cachedData = readFileSync(cacheFile);
+    if (opts.cache !== false) cachedData = readFileSync(cacheFile);
   } catch {
     // no cache for this build yet
   }
   const source = readFileSync(file, 'utf8');
+  // V8 takes a leading `#!` line in a script as a comment, so a prewrapped file needs no copy.
+  const code = source.startsWith(PREWRAPPED, source.startsWith('#!') ? source.indexOf('\n') + 1 : 0) ? source : Module.wrap(stripShebang(source));
   // Node 20 drops a script's dynamic import() callback when it compiles from a cache, so code
   // inside imports through `dynamicImport`, which this module's own import() serves.
   (globalThis as Record<symbol, unknown>)[IMPORT] = (specifier: string) => import(specifier);
-  const script = new Script(Module.wrap(stripShebang(source)), { filename: file, cachedData });
+  const script = new Script(code, { filename: file, cachedData });
   const cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
 
-  if (cache !== 'used') {
+  if (cache !== 'used' && opts.cache !== false) {
     let written = false;
     const write = () => {
       if (written) return;

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
 
 // The entry of the bundled daemon (`bundle/ctrd.js`): the daemon itself is one CommonJS file
-// beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` loads it plainly;
+// beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
 // tsc's output has no such file: run `dist/bin/ctrd.js` there.
 const bundle = fileURLToPath(new URL('./ctrd.cjs', import.meta.url));
 if (!existsSync(bundle)) {
   process.stderr.write(`ctrd: ${bundle} is missing; build it with \`npm run build\`\n`);
   process.exit(1);
-} else if (process.env.CTRD_CODE_CACHE === '0') createRequire(import.meta.url)(bundle);
-else runWithCodeCache(bundle);
+} else runWithCodeCache(bundle, { cache: process.env.CTRD_CODE_CACHE !== '0' });
