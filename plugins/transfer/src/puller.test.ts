@@ -55,7 +55,8 @@ async function env(hooks?: TransferHooks): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'ctrd-transfer-'));
   const db = await openMetadataDB(join(dir, 'meta'));
   const cs = db.contentStore(await createLocalStore(join(dir, 'content')));
-  db.addSnapshotter('native', await createNativeSnapshotter(join(dir, 'native')));
+  const native = await createNativeSnapshotter(join(dir, 'native'));
+  db.addSnapshotter('native', native);
   const proxy = new CountingProxy(reg.addr);
   await proxy.start();
   const deps: TransferDeps = {
@@ -72,6 +73,7 @@ async function env(hooks?: TransferHooks): Promise<Env> {
     async close() {
       await proxy.stop();
       await db.close();
+      await native.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
