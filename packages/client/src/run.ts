@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { isNotFound } from '@ctrd/errdefs';
 import type { Connection } from './connection.js';
 import { RemoteContainerStore } from './containers.js';
+import { RemoteLeaseManager } from './leases.js';
 import { FifoIO, type AttachStreams } from './fifo-io.js';
 import { RemoteSnapshotter } from './snapshots.js';
 import { specAny, type RuntimeSpec } from './spec/generate-spec.js';
@@ -24,12 +26,30 @@ export interface NewContainerOptions {
   readonly?: boolean;
 }
 
+/** CREATE_LEASE_EXPIRY_MS bounds the life of the lease a container is created under, should the client die. */
+const CREATE_LEASE_EXPIRY_MS = 24 * 3600_000;
+
 /**
  * newContainer prepares the container's snapshot (key = container ID) on top of the image and
- * creates the container record, removing the snapshot again if the record cannot be made.
+ * creates the container record, removing the snapshot again if the record cannot be made. As
+ * containerd's client does, both happen under a lease (the connection's, else a short one of
+ * its own): until the record exists nothing references the snapshot, and a garbage collection
+ * in between would remove it.
  */
 export async function newContainer(conn: Connection, opts: NewContainerOptions): Promise<void> {
-  const sn = new RemoteSnapshotter(conn, opts.snapshotter);
+  if (conn.lease) return createContainer(conn, conn.lease, opts);
+  const leases = new RemoteLeaseManager(conn);
+  const expire = new Date(Date.now() + CREATE_LEASE_EXPIRY_MS).toISOString().replace(/\.\d+Z$/, 'Z');
+  const lease = await leases.create(conn.namespace, { id: `ctrctl-create-${randomBytes(8).toString('hex')}`, labels: { 'containerd.io/gc.expire': expire } });
+  try {
+    await createContainer(conn, lease.id, opts);
+  } finally {
+    await leases.delete(conn.namespace, lease.id).catch(() => undefined);
+  }
+}
+
+async function createContainer(conn: Connection, lease: string, opts: NewContainerOptions): Promise<void> {
+  const sn = new RemoteSnapshotter(conn, opts.snapshotter, { lease });
   if (opts.readonly) await sn.view(opts.id, opts.parent);
   else await sn.prepare(opts.id, opts.parent);
   try {

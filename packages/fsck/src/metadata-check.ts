@@ -91,8 +91,11 @@ export async function checkMetadata(
   for (const { ns, id, value } of r.containers) {
     checked.containers = (checked.containers ?? 0) + 1;
     if (!value.snapshotKey) continue;
+    // A warning, not an error: the API lets a client remove a container's snapshot (containerd's
+    // client removes it before the container, in two calls a crash can separate), so this is a
+    // state the daemon permits; `ctr containers rm --keep-snapshot` clears it.
     if (!r.snapshots.has(snapId(ns, value.snapshotter, value.snapshotKey))) {
-      f.add('error', 'container-snapshot-missing', `${ns}/containers/${id}`, `snapshot ${JSON.stringify(value.snapshotKey)} (${value.snapshotter}) does not exist`);
+      f.add('warning', 'container-snapshot-missing', `${ns}/containers/${id}`, `snapshot ${JSON.stringify(value.snapshotKey)} (${value.snapshotter}) does not exist`);
     }
   }
   if (taskRoot && existsSync(taskRoot)) {
