@@ -53,7 +53,7 @@ const GC_PREFIX = 'containerd.io/gc.';
  * a reference (`gc.ref.*`) or `gc.root`, which only keep more alive. An update for which it is
  * false needs no collection; containerd's scheduler counts only deletions.
  */
-export function dropsGcReferences(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): boolean {
+export function dropsGcReferences(before: Readonly<Record<string, string>> = {}, after: Readonly<Record<string, string>> = {}): boolean {
   for (const [k, v] of Object.entries(before)) {
     if (k.startsWith(GC_PREFIX) && after[k] !== v) return true;
   }
