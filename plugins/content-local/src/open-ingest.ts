@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { UnknownError } from '@ctrd/errdefs';
 import { errnoOf, isENOENT } from './fsutil.js';
 import { readIngestMeta, settleAll, writeIngestMeta, type IngestPaths } from './ingest.js';
@@ -32,7 +32,7 @@ async function fresh(p: IngestPaths, req: IngestRequest): Promise<OpenedIngest> 
 async function resume(p: IngestPaths, req: IngestRequest, chunkSize: number): Promise<OpenedIngest | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(p.data, 'r+');
+    fh = await openWritable(p.data);
   } catch (err) {
     if (isENOENT(err)) return undefined;
     throw err;
@@ -83,4 +83,19 @@ export async function openIngest(p: IngestPaths, req: IngestRequest, chunkSize: 
     await mkdir(p.dir);
   }
   return fresh(p, req);
+}
+
+/**
+ * openWritable opens an ingest's data for a resume. A commit interrupted after it sealed the
+ * file (read-only, before the rename into blobs/) leaves it without write bits, which only a
+ * process without CAP_DAC_OVERRIDE notices: the bits are given back.
+ */
+async function openWritable(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r+');
+  } catch (err) {
+    if (errnoOf(err) !== 'EACCES') throw err;
+    await chmod(path, 0o644);
+    return open(path, 'r+');
+  }
 }
