@@ -156,6 +156,15 @@ export class BenchDaemon {
     return r;
   }
 
+  /**
+   * collectGarbage runs a synchronous garbage collection (the lease `id` created and removed with
+   * --sync): what was deleted leaves the disk now, not when the daemon's scheduler gets to it.
+   */
+  collectGarbage(id: string): void {
+    this.must(['leases', 'create', '--id', id]);
+    this.must(['leases', 'rm', '--sync', id]);
+  }
+
   /** shimPids lists the shim processes serving this daemon (their command line names its socket). */
   shimPids(): number[] {
     const marker = this.kind === 'containerd' ? 'containerd-shim-runc-v2' : 'shim-server';

@@ -79,8 +79,7 @@ function makeCold(d: BenchDaemon, f: PullFixture, n: number): void {
   const present = new Set(d.ctr(['content', 'ls', '-q']).stdout.split('\n'));
   const left = [f.image.target, ...f.image.manifests.map((m) => m.configDesc), ...f.image.layers].filter((x) => present.has(x.digest));
   if (left.length) d.ctr(['content', 'rm', ...left.map((x) => x.digest)]);
-  d.must(['leases', 'create', '--id', `bench-pull-gc-${n}`]);
-  d.must(['leases', 'rm', '--sync', `bench-pull-gc-${n}`]);
+  d.collectGarbage(`bench-pull-gc-${n}`);
   spawnSync('sync');
 }
 

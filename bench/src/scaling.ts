@@ -60,8 +60,7 @@ function makeCold(d: BenchDaemon, img: LayeredImage, n: number): void {
   const present = new Set(d.ctr(['content', 'ls', '-q']).stdout.split('\n'));
   const left = img.blobs.filter((b) => present.has(b.digest)).map((b) => b.digest);
   if (left.length) d.ctr(['content', 'rm', ...left]);
-  d.must(['leases', 'create', '--id', `bench-scale-gc-${n}`]);
-  d.must(['leases', 'rm', '--sync', `bench-scale-gc-${n}`]);
+  d.collectGarbage(`bench-scale-gc-${n}`);
   spawnSync('sync');
 }
 
