@@ -11,6 +11,13 @@ export function errnoOf(err: unknown): string | undefined {
 /** isENOENT reports a "no such file or directory" system error. */
 export const isENOENT = (err: unknown): boolean => errnoOf(err) === 'ENOENT';
 
+/** settleAll waits for every promise (none is left running) and then throws the first failure. */
+export async function settleAll(all: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(all);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** fsyncDir makes the entries of directory `dir` (creations, renames) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');

@@ -3,7 +3,7 @@ import { readFile, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '@ctrd/errdefs';
 import type { Status } from '@ctrd/content';
-import { errnoOf, isENOENT, writeFileAtomic } from './fsutil.js';
+import { errnoOf, isENOENT, settleAll, writeFileAtomic } from './fsutil.js';
 
 /**
  * IngestPaths are the files of one ingest directory, `ingest/<sha256(ref)>/`, laid out as
@@ -96,13 +96,6 @@ export async function removeIngest(p: IngestPaths): Promise<void> {
     if (errnoOf(err) !== 'ENOTEMPTY' && errnoOf(err) !== 'EEXIST') throw err;
     await rm(p.dir, { recursive: true, force: true });
   }
-}
-
-/** settleAll waits for every promise (none is left running) and then throws the first failure. */
-export async function settleAll(all: ReadonlyArray<Promise<unknown>>): Promise<void> {
-  const results = await Promise.allSettled(all);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 /** writeUpdatedAt replaces the ingest's `updatedat` file. */

@@ -20,8 +20,8 @@ import {
 import { readRecord, statBlob, toInfo, writeRecord } from './blob-info.js';
 import { BlobHandles } from './blob-handles.js';
 import { BlobReader } from './blob-reader.js';
-import { fsyncDir, isENOENT } from './fsutil.js';
-import { ingestPaths, ingestPathsOf, readIngestStatus, removeIngest, settleAll, type IngestPaths } from './ingest.js';
+import { fsyncDir, isENOENT, settleAll } from './fsutil.js';
+import { ingestPaths, ingestPathsOf, readIngestStatus, removeIngest, type IngestPaths } from './ingest.js';
 import { openIngest } from './open-ingest.js';
 import { LocalWriter } from './local-writer.js';
 import { tryLockRef, withBlobLock } from './locks.js';

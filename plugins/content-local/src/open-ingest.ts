@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { UnknownError } from '@ctrd/errdefs';
-import { errnoOf, isENOENT } from './fsutil.js';
-import { readIngestMeta, settleAll, writeIngestMeta, type IngestPaths } from './ingest.js';
+import { errnoOf, isENOENT, settleAll } from './fsutil.js';
+import { readIngestMeta, writeIngestMeta, type IngestPaths } from './ingest.js';
 import { rehash, type WriterState } from './local-writer.js';
 
 /** IngestRequest is what a writer declares when it opens an ingest. */
