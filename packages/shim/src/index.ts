@@ -21,7 +21,7 @@ export { OomWatcher } from './oom-watcher.js';
 export { Publisher, type EventSink } from './publisher.js';
 export { ChildExits } from './child-exits.js';
 export { posixSpawn, posixSpawnAvailable, type SpawnRequest } from './posix-spawn.js';
-export { spawnPiped, type PipedChild, type SpawnPipedOptions } from './spawn-piped.js';
+export { spawnPiped, type PipedChild, type PlainStdio, type SpawnPipedOptions } from './spawn-piped.js';
 export { Reaper, exitStatus, type ExitInfo, type RunOptions, type RunResult } from './reaper.js';
 export { Runc, RuncCommands, type CheckpointArgs, type CreateArgs, type CriuArgs, type ExecArgs, type RuncConfig } from './runc.js';
 export { mountArgs, mountRootfs, unmountAll } from './rootfs.js';

@@ -19,7 +19,7 @@ function collect(child: ReturnType<typeof spawnPiped>): Promise<[string, string]
       s.on('data', (d: string) => (out += d));
       s.on('close', () => resolve(out));
     });
-  return Promise.all([read(child.stdout), read(child.stderr)]);
+  return Promise.all([read(child.stdout!), read(child.stderr!)]);
 }
 
 async function spawnToFile(dir: string, file: string, args: string[], extra?: (out: number) => void): Promise<{ status: number; text: string }> {

@@ -1,9 +1,10 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import type net from 'node:net';
 import { constants } from 'node:os';
 import { libc } from './libc.js';
-import { posixSpawn, posixSpawnAvailable } from './posix-spawn.js';
+import { posixSpawnAvailable } from './posix-spawn.js';
+import { spawnPiped, type PipedChild, type PlainStdio } from './spawn-piped.js';
 
 /** ExitInfo is how a process ended: shell-style status (128 + signal when killed) and when. */
 export interface ExitInfo {
@@ -39,18 +40,8 @@ const UNCLAIMED_TTL_MS = 60_000;
 const PIPE_GRACE_MS = 100;
 const KEEPALIVE_SWEEP_MS = 1000;
 
-type PlainStdio = (number | 'ignore' | 'pipe')[];
-
 function isPlainStdio(stdio: SpawnOptions['stdio']): stdio is PlainStdio {
   return Array.isArray(stdio) && stdio.length === 3 && stdio.every((s) => typeof s === 'number' || s === 'ignore' || s === 'pipe');
-}
-
-let devNullFd: number | undefined;
-
-/** devNull is a descriptor of /dev/null kept open for children given `'ignore'`. */
-function devNull(): number {
-  devNullFd ??= openSync('/dev/null', fsConstants.O_RDWR);
-  return devNullFd;
 }
 
 /**
@@ -112,33 +103,13 @@ export class Reaper {
   }
 
   private runDirect(command: string, args: readonly string[], stdio: PlainStdio, opts: RunOptions): Promise<RunResult> {
-    const childFds: number[] = [];
-    const theirs: number[] = [];
-    const mine: (number | undefined)[] = [undefined, undefined, undefined];
-    let pid: number;
+    let child: PipedChild;
     try {
-      stdio.forEach((s, i) => {
-        if (typeof s === 'number') childFds.push(s);
-        else if (s === 'ignore') childFds.push(devNull());
-        else {
-          const [r, w] = libc().pipe();
-          mine[i] = i === 0 ? w : r;
-          theirs.push(i === 0 ? r : w);
-          childFds.push(i === 0 ? r : w);
-        }
-      });
-      pid = posixSpawn(command, args, { stdio: childFds as [number, number, number], env: opts.env, cwd: opts.cwd });
+      child = spawnPiped(command, args, { stdio, env: opts.env, cwd: opts.cwd, input: opts.input });
     } catch (err) {
-      for (const fd of mine) if (fd !== undefined) closeSync(fd);
       return Promise.reject(err);
-    } finally {
-      for (const fd of theirs) closeSync(fd);
     }
-    if (mine[0] !== undefined) {
-      const stdin = new net.Socket({ fd: mine[0], readable: false, writable: true });
-      stdin.on('error', () => {});
-      stdin.end(opts.input ?? '');
-    }
+    const pid = child.pid;
     return new Promise((resolve) => {
       const out = ['', ''];
       let open = 0;
@@ -154,9 +125,8 @@ export class Reaper {
         resolve({ code: code!, stdout: out[0]!, stderr: out[1]! });
       };
       for (const i of [1, 2]) {
-        const fd = mine[i];
-        if (fd === undefined) continue;
-        const r = new net.Socket({ fd, readable: true, writable: false });
+        const r = i === 1 ? child.stdout : child.stderr;
+        if (r === undefined) continue;
         readers.push(r);
         open++;
         r.setEncoding('utf8');

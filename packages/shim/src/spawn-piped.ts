@@ -1,57 +1,72 @@
-import { closeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import net from 'node:net';
 import { libc } from './libc.js';
 import { posixSpawn } from './posix-spawn.js';
 
-/** PipedChild is a child started by {@link spawnPiped}: its pid and the read ends of its output. */
+/** PlainStdio is a child's stdin, stdout and stderr: an fd of ours, `/dev/null`, or a pipe to us. */
+export type PlainStdio = [number | 'ignore' | 'pipe', number | 'ignore' | 'pipe', number | 'ignore' | 'pipe'];
+
+/** PipedChild is a child started by {@link spawnPiped}: its pid and the read ends of its piped output. */
 export interface PipedChild {
   pid: number;
-  stdout: net.Socket;
-  stderr: net.Socket;
+  /** present when stdout is `'pipe'`. */
+  stdout?: net.Socket;
+  /** present when stderr is `'pipe'`. */
+  stderr?: net.Socket;
 }
 
 /** SpawnPipedOptions configures {@link spawnPiped}. */
 export interface SpawnPipedOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** written to the child's stdin, which is then closed. */
-  input?: Uint8Array;
+  /** default: all three piped. */
+  stdio?: PlainStdio;
+  /** written to a piped stdin, which is then closed (at once when there is no input). */
+  input?: Uint8Array | string;
+}
+
+let devNullFd: number | undefined;
+
+/** devNull is a descriptor of /dev/null kept open for children given `'ignore'`. */
+function devNull(): number {
+  devNullFd ??= openSync('/dev/null', fsConstants.O_RDWR);
+  return devNullFd;
 }
 
 /**
- * spawnPiped starts `file` with {@link posixSpawn}, its stdin fed from `input` and its stdout
- * and stderr on pipes read by the returned sockets. The exit is the caller's to collect
- * (`ChildExits`, or a subreaper's sweep).
+ * spawnPiped starts `file` with {@link posixSpawn} on `stdio`: a piped stdin is fed `input` and
+ * closed, piped stdout and stderr are read through the returned sockets. The exit is the caller's
+ * to collect (`ChildExits`, or a subreaper's sweep).
  */
 export function spawnPiped(file: string, args: readonly string[], opts: SpawnPipedOptions = {}): PipedChild {
-  const made: number[] = [];
+  const stdio = opts.stdio ?? ['pipe', 'pipe', 'pipe'];
+  const childFds: number[] = [];
+  const theirs: number[] = [];
+  const mine: (number | undefined)[] = [undefined, undefined, undefined];
   let pid: number;
   try {
-    const pipe = (): [number, number] => {
-      const p = libc().pipe();
-      made.push(...p);
-      return p;
-    };
-    const [inR, inW] = pipe();
-    const [outR, outW] = pipe();
-    const [errR, errW] = pipe();
-    pid = posixSpawn(file, args, { stdio: [inR, outW, errW], env: opts.env, cwd: opts.cwd });
-    for (const fd of [inR, outW, errW]) closeSync(fd);
-    const stdin = new net.Socket({ fd: inW, readable: false, writable: true });
-    stdin.on('error', () => {});
-    if (opts.input === undefined) stdin.end();
-    else stdin.end(Buffer.from(opts.input));
-    const stdout = new net.Socket({ fd: outR, readable: true, writable: false });
-    const stderr = new net.Socket({ fd: errR, readable: true, writable: false });
-    return { pid, stdout, stderr };
-  } catch (err) {
-    for (const fd of made) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already handed over or closed
+    stdio.forEach((s, i) => {
+      if (typeof s === 'number') childFds.push(s);
+      else if (s === 'ignore') childFds.push(devNull());
+      else {
+        const [r, w] = libc().pipe();
+        mine[i] = i === 0 ? w : r;
+        theirs.push(i === 0 ? r : w);
+        childFds.push(i === 0 ? r : w);
       }
-    }
+    });
+    pid = posixSpawn(file, args, { stdio: childFds as [number, number, number], env: opts.env, cwd: opts.cwd });
+  } catch (err) {
+    for (const fd of mine) if (fd !== undefined) closeSync(fd);
     throw err;
+  } finally {
+    for (const fd of theirs) closeSync(fd);
   }
+  if (mine[0] !== undefined) {
+    const stdin = new net.Socket({ fd: mine[0], readable: false, writable: true });
+    stdin.on('error', () => {});
+    stdin.end(opts.input === undefined ? '' : typeof opts.input === 'string' ? opts.input : Buffer.from(opts.input));
+  }
+  const reader = (fd: number | undefined) => (fd === undefined ? undefined : new net.Socket({ fd, readable: true, writable: false }));
+  return { pid, stdout: reader(mine[1]), stderr: reader(mine[2]) };
 }

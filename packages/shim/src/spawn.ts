@@ -6,5 +6,5 @@
  */
 export { ChildExits } from './child-exits.js';
 export { posixSpawn, posixSpawnAvailable, type SpawnRequest } from './posix-spawn.js';
-export { spawnPiped, type PipedChild, type SpawnPipedOptions } from './spawn-piped.js';
+export { spawnPiped, type PipedChild, type PlainStdio, type SpawnPipedOptions } from './spawn-piped.js';
 export { exitStatus, type ExitInfo } from './reaper.js';

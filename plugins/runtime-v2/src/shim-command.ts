@@ -29,6 +29,15 @@ interface Output {
 
 let exits: ChildExits | undefined;
 
+const timedOut = (cmd: ShimCommand, args: string[]) => new DeadlineExceededError(`${cmd.binary} ${args.at(-1)}: timed out after ${cmd.timeoutMs}ms`);
+
+/** finished settles a shim command that has exited with `status` and closed its output. */
+function finished(cmd: ShimCommand, args: string[], out: Buffer[], stderr: string, status: number | string | null, resolve: (o: Output) => void, reject: (err: Error) => void): void {
+  const stdout = Buffer.concat(out);
+  if (status === 0) resolve({ stdout, stderr });
+  else reject(new UnknownError(`${`${stdout.toString()}${stderr}`.trim()}: ${cmd.binary} ${args.at(-1)}: exit ${status}`));
+}
+
 function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined): Promise<Output> {
   const argv = ['-namespace', cmd.namespace, '-address', cmd.address, '-publish-binary', cmd.publishBinary, ...args];
   const env = { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress };
@@ -44,7 +53,7 @@ function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined
     child.stdin.end(stdin === undefined ? undefined : Buffer.from(stdin));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new DeadlineExceededError(`${cmd.binary} ${args.at(-1)}: timed out after ${cmd.timeoutMs}ms`));
+      reject(timedOut(cmd, args));
     }, cmd.timeoutMs ?? 30_000);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -52,12 +61,7 @@ function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const stdout = Buffer.concat(out);
-      if (code === 0) resolve({ stdout, stderr });
-      else {
-        const detail = `${stdout.toString()}${stderr}`.trim();
-        reject(new UnknownError(`${detail}: ${cmd.binary} ${args.at(-1)}: exit ${code ?? signal}`));
-      }
+      finished(cmd, args, out, stderr, code ?? signal, resolve, reject);
     });
   });
 }
@@ -75,13 +79,15 @@ function runShimDirect(cmd: ShimCommand, argv: string[], args: string[], env: No
       reject(new UnknownError(`${cmd.binary}: ${(err as Error).message}`, { cause: err }));
       return;
     }
+    // Both piped: spawnPiped pipes all three by default.
+    const [outPipe, errPipe] = [child.stdout!, child.stderr!];
     const out: Buffer[] = [];
     let stderr = '';
     let open = 2;
     let status: number | undefined;
     let settled = false;
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    outPipe.on('data', (c: Buffer) => out.push(c));
+    errPipe.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       settled = true;
       try {
@@ -89,23 +95,18 @@ function runShimDirect(cmd: ShimCommand, argv: string[], args: string[], env: No
       } catch {
         // already gone
       }
-      child.stdout.destroy();
-      child.stderr.destroy();
-      reject(new DeadlineExceededError(`${cmd.binary} ${args.at(-1)}: timed out after ${cmd.timeoutMs}ms`));
+      outPipe.destroy();
+      errPipe.destroy();
+      reject(timedOut(cmd, args));
     }, cmd.timeoutMs ?? 30_000);
     // Like 'close' of a Node child: the exit and both output pipes closed.
     const maybeDone = (): void => {
       if (settled || open > 0 || status === undefined) return;
       settled = true;
       clearTimeout(timer);
-      const stdout = Buffer.concat(out);
-      if (status === 0) resolve({ stdout, stderr });
-      else {
-        const detail = `${stdout.toString()}${stderr}`.trim();
-        reject(new UnknownError(`${detail}: ${cmd.binary} ${args.at(-1)}: exit ${status}`));
-      }
+      finished(cmd, args, out, stderr, status, resolve, reject);
     };
-    for (const s of [child.stdout, child.stderr]) {
+    for (const s of [outPipe, errPipe]) {
       s.on('error', () => {});
       s.once('close', () => {
         open--;
