@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RemoteSnapshotter } from '@ctrd/client';
 import { snapshotterSuite } from '@ctrd/plugin-sdk/testsuite';
-import { TestDaemon, TOP, missingTool } from './harness.js';
+import { NO_AUTO_GC, TestDaemon, TOP, missingTool } from './harness.js';
 
 // The example snapshotter (examples/snapshotter-example) in a real ctrd, both ways a vendor can
 // ship one: loaded in-process from its npm package, and served out of process as a proxy plugin.
@@ -72,10 +72,11 @@ function throughDaemon(mode: string, snapshotter: string, daemon: () => TestDaem
   }, { layerCount: process.env.CTRD_STRESS ? undefined : 16 });
 }
 
+// Both daemons run with NO_AUTO_GC: ctr's `snapshots view` makes a snapshot no GC root holds.
 describe('example snapshotter as an npm-package plugin', () => {
   let d: TestDaemon | undefined;
   before(async () => {
-    d = await TestDaemon.start({ toml: 'plugins_packages = ["ctrd-snapshotter-example"]\n' });
+    d = await TestDaemon.start({ toml: `plugins_packages = ["ctrd-snapshotter-example"]\n${NO_AUTO_GC}` });
   });
   after(() => d?.dispose());
   throughDaemon('package', 'example', () => d!);
@@ -89,7 +90,7 @@ describe('example snapshotter as a proxy plugin', () => {
     dir = await mkdtemp(join(tmpdir(), 'ctrd-example-proxy-'));
     const address = join(dir, 'example.sock');
     server = await startServer(join(dir, 'root'), address);
-    d = await TestDaemon.start({ toml: `[proxy_plugins.example]\ntype = "snapshot"\naddress = ${JSON.stringify(address)}\n` });
+    d = await TestDaemon.start({ toml: `${NO_AUTO_GC}[proxy_plugins.example]\ntype = "snapshot"\naddress = ${JSON.stringify(address)}\n` });
   });
   after(async () => {
     await d?.dispose();

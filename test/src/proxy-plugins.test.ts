@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { serveContentStore, serveSnapshotter, type PluginServer } from '@ctrd/plugin-sdk';
 import { createMemoryContent } from '@ctrd/plugin-sdk/testsuite';
 import { createCopySnapshotter, type CopySnapshotter } from 'ctrd-snapshotter-example';
-import { TestDaemon, missingTool, type RunResult } from './harness.js';
+import { NO_AUTO_GC, TestDaemon, missingTool, type RunResult } from './harness.js';
+
+// The daemons here run with NO_AUTO_GC: ctr's snapshots prepare and content ingest take no lease,
+// so what the tests hold is referenced by no GC root.
 
 // The proxy servers here run in this process, so ctr must not block it: run it asynchronously.
 function ctr(d: TestDaemon, args: string[], opts: { namespace?: string; input?: string } = {}): Promise<RunResult> {
@@ -46,7 +49,7 @@ async function serveExample(dir: string, socket = join(dir, 'proxy', 'snapshots.
 test('a snapshot proxy plugin lists in ctr plugins ls and serves ctr snapshots, forwarding the namespace', { skip: missingTool('ctr') }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-proxy-test-'));
   const served = await serveExample(dir);
-  const d = await TestDaemon.create({ toml: `[proxy_plugins.remote]\ntype = "snapshot"\naddress = ${JSON.stringify(served.server.address)}\n` });
+  const d = await TestDaemon.create({ toml: `${NO_AUTO_GC}[proxy_plugins.remote]\ntype = "snapshot"\naddress = ${JSON.stringify(served.server.address)}\n` });
   try {
     await d.boot();
     const ls = await ctr(d, ['plugins', 'ls', 'type==io.containerd.snapshotter.v1']);
@@ -84,7 +87,7 @@ test('a proxy plugin whose server is down still loads; its calls fail Unavailabl
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-proxy-test-'));
   const socket = join(dir, 'later.sock');
   let served: Awaited<ReturnType<typeof serveExample>> | undefined;
-  const d = await TestDaemon.create({ toml: `[proxy_plugins.later]\ntype = "snapshot"\naddress = ${JSON.stringify(socket)}\n` });
+  const d = await TestDaemon.create({ toml: `${NO_AUTO_GC}[proxy_plugins.later]\ntype = "snapshot"\naddress = ${JSON.stringify(socket)}\n` });
   try {
     await d.boot();
     const ls = await ctr(d, ['plugins', 'ls', 'id==later']);
@@ -113,7 +116,7 @@ test('a content proxy plugin replaces the local store when that is disabled', { 
   const calls: Array<string | undefined> = [];
   const server = await serveContentStore(createMemoryContent().namespace('remote'), join(dir, 'content.sock'), { onCall: (_m, ns) => calls.push(ns) });
   const d = await TestDaemon.create({
-    toml: `disabled_plugins = ["io.containerd.content.v1.content"]\n[proxy_plugins.blobs]\ntype = "content"\naddress = ${JSON.stringify(server.address)}\n`,
+    toml: `disabled_plugins = ["io.containerd.content.v1.content"]\n${NO_AUTO_GC}[proxy_plugins.blobs]\ntype = "content"\naddress = ${JSON.stringify(server.address)}\n`,
   });
   try {
     await d.boot();
