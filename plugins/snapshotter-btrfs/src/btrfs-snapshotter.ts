@@ -1,4 +1,4 @@
-import { chmod, mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError } from '@ctrd/errdefs';
 import { type Mount, lookupMount } from '@ctrd/mount';
@@ -148,6 +148,7 @@ export async function createBtrfsSnapshotter(root: string): Promise<BtrfsSnapsho
   const reason = btrfsUnsupportedReason(root);
   if (reason !== undefined) throw new FailedPreconditionError(reason);
   for (const d of Object.values(DIRS)) await mkdir(join(root, d), { recursive: true, mode: 0o755 });
-  const ms = await MetaStore.open(join(root, 'metadata.json'));
+  const names = await Promise.all(Object.values(DIRS).map((d) => readdir(join(root, d))));
+  const ms = await MetaStore.open(join(root, 'metadata.json'), names.flat());
   return new Btrfs(root, lookupMount(root).source, ms);
 }

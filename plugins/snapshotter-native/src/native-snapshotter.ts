@@ -142,6 +142,6 @@ class Native implements NativeSnapshotter {
 export async function createNativeSnapshotter(root: string): Promise<NativeSnapshotter> {
   await mkdir(join(root, 'snapshots'), { recursive: true, mode: 0o700 });
   await chmod(root, 0o700);
-  const ms = await MetaStore.open(join(root, 'metadata.json'));
+  const ms = await MetaStore.open(join(root, 'metadata.json'), await readdir(join(root, 'snapshots')));
   return new Native(root, ms);
 }

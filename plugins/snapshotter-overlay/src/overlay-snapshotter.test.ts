@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -39,6 +39,25 @@ describe('overlayfs specifics', { skip: reason ?? false }, () => {
       for (const d of [sn.root, join(sn.root, 'snapshots')]) {
         assert.equal(statSync(d).mode & 0o777, 0o711, `${d} is traversable`);
       }
+    } finally {
+      await sn.close();
+    }
+  });
+
+  test('a directory left by a crash before its record was committed does not block the next prepare', async () => {
+    const at = join(root, 'orphan');
+    let sn = await createOverlaySnapshotter(at);
+    const [m] = await sn.prepare('a', undefined);
+    await sn.close();
+    const next = String(Number(/\/snapshots\/(\d+)\/fs$/.exec(m!.source)![1]) + 1);
+    mkdirSync(join(at, 'snapshots', next, 'fs'), { recursive: true });
+    writeFileSync(join(at, 'snapshots', next, 'fs', 'half-made'), '');
+    sn = await createOverlaySnapshotter(at);
+    try {
+      const [b] = await sn.prepare('b', undefined);
+      assert.doesNotMatch(b!.source, new RegExp(`/snapshots/${next}/`));
+      await sn.cleanup();
+      assert.equal(existsSync(join(at, 'snapshots', next)), false, 'cleanup removes the orphan');
     } finally {
       await sn.close();
     }

@@ -185,7 +185,7 @@ export async function createOverlaySnapshotter(root: string, opts: OverlayOption
   await mkdir(join(root, 'snapshots'), { recursive: true });
   await chmod(root, DIR_MODE);
   await chmod(join(root, 'snapshots'), DIR_MODE);
-  const ms = await MetaStore.open(join(root, 'metadata.json'));
+  const ms = await MetaStore.open(join(root, 'metadata.json'), await readdir(join(root, 'snapshots')));
   return new Overlay(root, ms, opts);
 }
 

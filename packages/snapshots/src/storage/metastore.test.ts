@@ -31,6 +31,19 @@ test('records survive reopening, with IDs, parents, labels and usage', async () 
   await again.close();
 });
 
+test('IDs found on disk are never handed out again', async () => {
+  const path = join(dir, 'ondisk', 'metadata.json');
+  const ms = await MetaStore.open(path);
+  const a = await ms.update((tx) => tx.createSnapshot(Kind.Active, 'a', undefined));
+  await ms.close();
+  // A crash after making directory a.id+1 and before committing its record leaves it behind.
+  const orphan = String(Number(a.id) + 1);
+  const again = await MetaStore.open(path, [a.id, orphan, 'new-x1Y2z3', 'rm-7', '0', '007']);
+  const b = await again.update((tx) => tx.createSnapshot(Kind.Active, 'b', undefined));
+  assert.equal(b.id, String(Number(orphan) + 1));
+  await again.close();
+});
+
 test('a writer that throws leaves neither memory nor disk changed', async () => {
   const path = join(dir, 'b.json');
   const ms = await MetaStore.open(path);

@@ -176,8 +176,13 @@ export class MetaStore {
     this.state = state;
   }
 
-  /** open loads the store at `path` and replays its journal, starting empty when there is no file. */
-  static async open(path: string): Promise<MetaStore> {
+  /**
+   * open loads the store at `path` and replays its journal, starting empty when there is no file.
+   * `idsOnDisk` are the names a snapshotter finds where it keeps its snapshots: IDs are never
+   * handed out again at or below any of them, since a crash between making a snapshot's
+   * directory and committing its record leaves a directory no record owns (until cleanup).
+   */
+  static async open(path: string, idsOnDisk: Iterable<string> = []): Promise<MetaStore> {
     await mkdir(dirname(path), { recursive: true });
     const state: StoreState = { nextId: 1, snapshots: new Map() };
     const raw = await readOptional(path);
@@ -198,6 +203,9 @@ export class MetaStore {
     }
     const journal = await readOptional(`${path}.journal`);
     const j = journal ? replay(`${path}.journal`, journal, gen, state) : { gen: undefined, good: 0 };
+    for (const name of idsOnDisk) {
+      if (/^[1-9][0-9]*$/.test(name)) state.nextId = Math.max(state.nextId, Number(name) + 1);
+    }
     const baseBytes = raw?.length ?? 0;
     return new MetaStore(path, state, {
       gen,
