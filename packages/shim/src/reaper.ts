@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { constants } from 'node:os';
 import { libc } from './libc.js';
+import { forgetPath, lookPath } from './look-path.js';
 import { posixSpawnAvailable } from './posix-spawn.js';
 import { spawnPiped, type PipedChild, type PlainStdio } from './spawn-piped.js';
 
@@ -104,10 +105,14 @@ export class Reaper {
 
   private runDirect(command: string, args: readonly string[], stdio: PlainStdio, opts: RunOptions): Promise<RunResult> {
     let child: PipedChild;
+    const file = opts.env === undefined ? lookPath(command) : command;
     try {
-      child = spawnPiped(command, args, { stdio, env: opts.env, cwd: opts.cwd, input: opts.input });
+      child = spawnPiped(file, args, { stdio, env: opts.env, cwd: opts.cwd, input: opts.input });
     } catch (err) {
-      return Promise.reject(err);
+      if (file === command || (err as NodeJS.ErrnoException).code !== 'ENOENT') return Promise.reject(err);
+      // The program moved since it was found: search again.
+      forgetPath(command);
+      return this.runDirect(lookPath(command), args, stdio, opts);
     }
     const pid = child.pid;
     return new Promise((resolve) => {
