@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidsMatching } from './proc.js';
 
@@ -103,7 +103,9 @@ export class BenchDaemon {
     this.dir = dir;
     this.nodeArgs = nodeArgs;
     this.address = join(dir, `${kind}.sock`);
-    this.namespace = `bench-${kind}`;
+    // The directory's unique suffix keeps two runs on one host apart: runc's state and the
+    // cgroups are named by namespace and container id, whatever the daemon's root.
+    this.namespace = `bench-${basename(dir)}`;
   }
 
   /** create makes the daemon's directory and config below `parent`; `start` boots it. `nodeArgs` go to node before ctrd's entry point. */
