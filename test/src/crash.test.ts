@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createLocalStore } from '@ctrd/content-local';
 import { FAULT_SITE_NAMES, readFaultTrace, type FaultSite } from '@ctrd/fault';
 import { formatReport, runFsck, type FsckReport } from '@ctrd/fsck';
@@ -94,21 +94,28 @@ async function killed(d: TestDaemon): Promise<void> {
 }
 
 /**
- * Two findings of fsck on a stopped root are states the next start cleans up, not damage:
+ * Three findings of fsck on a stopped root are states the next start cleans up, not damage:
  * - a kill -9 during a layer apply through a bind mount leaves that temporary mount, under the
  *   differ's or the transfer plugin's `tmpmounts`, which the plugin detaches when it starts;
+ * - a kill -9 during the overlayfs snapshotter's start leaves its probe mount, in an
+ *   `overlay-check-*` directory, which the next probe detaches and removes;
  * - a kill -9 between a task's delete in its shim and the removal of its bundle leaves the
  *   bundle, which the runtime removes when it finds the shim no longer knows the task.
  * They are counted and left in place; the final fsck, after a clean start and stop, must find
  * neither. Every other error fails the test at once.
  */
-const leftovers = { applyMounts: 0, taskBundles: 0 };
+const leftovers = { applyMounts: 0, probeMounts: 0, taskBundles: 0 };
+const isApplyMount = (subject: string) => basename(subject).startsWith('ctrd-mount-') && subject.includes('/tmpmounts/');
+const isProbeMount = (subject: string) => basename(subject) === 'merged' && basename(dirname(subject)).startsWith('overlay-check-');
 function assertClean(report: FsckReport, what: string): void {
-  const mounts = report.findings.filter((f) => f.code === 'mount-leftover' && basename(f.subject).startsWith('ctrd-mount-') && f.subject.includes('/tmpmounts/'));
+  const left = report.findings.filter((f) => f.code === 'mount-leftover');
+  const mounts = left.filter((f) => isApplyMount(f.subject));
+  const probes = left.filter((f) => isProbeMount(f.subject));
   const bundles = report.findings.filter((f) => f.code === 'task-bundle-orphan');
   leftovers.applyMounts += mounts.length;
+  leftovers.probeMounts += probes.length;
   leftovers.taskBundles += bundles.length;
-  const errors = report.errors - mounts.length - bundles.length;
+  const errors = report.errors - mounts.length - probes.length - bundles.length;
   assert.equal(errors, 0, `seed ${SEED}: fsck after ${what}:\n${formatReport(report, 'text', true)}`);
 }
 
@@ -247,7 +254,7 @@ test(`crash consistency: seeded fault and kill -9 injections, fsck after each ($
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`# crash seed ${SEED}: ${faults + kills} injections (${faults} at fault sites, ${kills} kill -9) in ${secs} s; ` +
       `sites injected ${injected.size}/${available.length}; final fsck ${final.warnings} warnings` +
-      `; left for the next start to clean: ${leftovers.applyMounts} temporary apply mounts, ${leftovers.taskBundles} task bundles` +
+      `; left for the next start to clean: ${leftovers.applyMounts} temporary apply mounts, ${leftovers.probeMounts} overlay probe mounts, ${leftovers.taskBundles} task bundles` +
       (available.length < FAULT_SITE_NAMES.length ? `; not available here: ${FAULT_SITE_NAMES.filter((s) => !available.includes(s)).join(', ')}` : ''));
     if (STRESS) assert.deepEqual(available.filter((s) => !injected.has(s)), [], `seed ${SEED}: sites never injected`);
   } finally {

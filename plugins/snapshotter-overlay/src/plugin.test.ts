@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { isMountPoint, mount, unmountAll } from '@ctrd/mount';
 import { type InitContext, isSkipPlugin } from '@ctrd/plugin';
 import { type OverlayConfig, overlayPlugin } from './plugin.js';
 import { overlayUnsupportedReason } from './supported.js';
@@ -26,6 +27,27 @@ test('overlayPlugin loads where overlay mounts and is skipped with the reason el
     await sn.prepare('k');
     await sn.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a probe mount left by a daemon killed during start is detached and removed by the next probe', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'overlay-probe-'));
+  try {
+    if ((await overlayUnsupportedReason(join(dir, 'first'))) !== undefined) {
+      t.skip('overlay cannot be mounted here');
+      return;
+    }
+    // What a kill -9 between the probe's mount and its unmount leaves.
+    const left = join(dir, 'overlay-check-AbC123');
+    for (const d of ['lower1', 'upper', 'work', 'merged']) mkdirSync(join(left, d), { recursive: true });
+    mount({ type: 'overlay', source: 'overlay', options: [`lowerdir=${join(left, 'lower1')}`, `upperdir=${join(left, 'upper')}`, `workdir=${join(left, 'work')}`] }, join(left, 'merged'));
+    assert.ok(isMountPoint(join(left, 'merged')));
+    assert.equal(await overlayUnsupportedReason(dir), undefined);
+    assert.equal(isMountPoint(join(left, 'merged')), false);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('overlay-check-')), []);
+  } finally {
+    await unmountAll(join(dir, 'overlay-check-AbC123', 'merged'), { detach: true }).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, unmountAll } from '@ctrd/mount';
 
@@ -17,8 +17,29 @@ export function supportsIndexOption(): boolean {
   return existsSync('/sys/module/overlay/parameters/index');
 }
 
+const PROBE_PREFIX = 'overlay-check-';
+
 /**
- * overlayUnsupportedReason tries a real two-layer overlay mount in a scratch directory under
+ * removeProbeLeftovers detaches and removes the scratch directories of earlier probes under
+ * `root`. A daemon killed during a probe leaves its overlay mounted there; the next start sweeps it.
+ */
+export async function removeProbeLeftovers(root: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(PROBE_PREFIX)) continue;
+    const td = join(root, name);
+    await unmountAll(join(td, 'merged'), { detach: true });
+    await rm(td, { recursive: true, force: true });
+  }
+}
+
+/**
+ * overlayUnsupportedReason sweeps what earlier probes left and tries a real two-layer overlay mount in a scratch directory under
  * `root` and returns why overlay cannot be used there (no overlay in the kernel, not root, the
  * backing filesystem refuses), or undefined when it works. The scratch directory is always removed.
  */
@@ -26,7 +47,8 @@ export async function overlayUnsupportedReason(root: string): Promise<string | u
   if (!overlayInKernel()) return 'overlay is not listed in /proc/filesystems';
   if (process.getuid?.() !== 0) return 'mounting overlay needs root';
   await mkdir(root, { recursive: true });
-  const td = await mkdtemp(join(root, 'overlay-check-'));
+  await removeProbeLeftovers(root);
+  const td = await mkdtemp(join(root, PROBE_PREFIX));
   try {
     for (const d of ['lower1', 'lower2', 'upper', 'work', 'merged']) await mkdir(join(td, d));
     const options = [`lowerdir=${join(td, 'lower2')}:${join(td, 'lower1')}`, `upperdir=${join(td, 'upper')}`, `workdir=${join(td, 'work')}`];
