@@ -69,9 +69,11 @@ export async function checkContent(
     // Directories the store cannot read as ingests (made but not yet filled when a crash hit).
     for (const name of await names(join(dir, 'ingest'))) {
       const p = join(dir, 'ingest', name);
-      if (!existsSync(join(p, 'ref')) && (await stat(p)).isDirectory()) {
+      if (!(await stat(p)).isDirectory()) continue;
+      const ref = await stat(join(p, 'ref')).catch(() => undefined);
+      if (ref === undefined || ref.size === 0) {
         if (opts.repair) await rm(p, { recursive: true, force: true });
-        f.add('warning', 'ingest-incomplete', p, 'ingest directory without a ref file', opts.repair);
+        f.add('warning', 'ingest-incomplete', p, ref === undefined ? 'ingest directory without a ref file' : 'ingest directory with an empty ref file', opts.repair);
       }
     }
   }

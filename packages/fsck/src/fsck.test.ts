@@ -118,12 +118,18 @@ describe('runFsck', () => {
     mkdirSync(join(root, NATIVE, 'snapshots', 'new-x1'));
     writeFileSync(join(root, NATIVE, 'metadata.json.tmp'), '{');
     writeFileSync(join(root, CONTENT, 'info', 'sha256', `${'0'.repeat(64)}.json`), '{}');
+    // Ingests killed while being created: before the ref file was made, and before it was written.
+    for (const [name, ref] of [['a'.repeat(64), undefined], ['b'.repeat(64), '']] as const) {
+      mkdirSync(join(root, CONTENT, 'ingest', name), { recursive: true });
+      writeFileSync(join(root, CONTENT, 'ingest', name, 'data'), 'partial');
+      if (ref !== undefined) writeFileSync(join(root, CONTENT, 'ingest', name, 'ref'), ref);
+    }
     const r = await runFsck({ root });
-    assert.equal(r.errors, 0);
-    assert.deepEqual(codes(r, 'warning'), ['metastore-tmp', 'sidecar-without-blob', 'snapshot-dir-orphan']);
+    assert.equal(r.errors, 0, formatReport(r));
+    assert.deepEqual(codes(r, 'warning'), ['ingest-incomplete', 'ingest-incomplete', 'metastore-tmp', 'sidecar-without-blob', 'snapshot-dir-orphan']);
     const fixed = await runFsck({ root, repair: true });
     assert.equal(fixed.warnings, 0);
-    assert.equal(fixed.findings.filter((f) => f.repaired).length, 3);
+    assert.equal(fixed.findings.filter((f) => f.repaired).length, 5);
     assert.deepEqual(codes(await runFsck({ root }), 'warning'), []);
   });
 

@@ -104,12 +104,13 @@ export async function writeUpdatedAt(p: IngestPaths, at: Date): Promise<void> {
 }
 
 /**
- * readIngestMeta reads an ingest directory's records. A directory without its `ref` file is
- * NotFound (it is being created or removed). Unreadable times fall back to `fallback`.
+ * readIngestMeta reads an ingest directory's records. A directory without its `ref` file, or
+ * with an empty one, is NotFound: it is being created or removed, or a process was killed
+ * between creating the file and writing it (no ref is empty). Unreadable times fall back to `fallback`.
  */
 export async function readIngestMeta(p: IngestPaths, fallback: Date): Promise<IngestMeta> {
   const ref = await readOptional(p.ref);
-  if (ref === undefined) throw new NotFoundError(`ingest ${p.dir}`);
+  if (ref === undefined || ref === '') throw new NotFoundError(`ingest ${p.dir}`);
   const total = Number.parseInt((await readOptional(p.total)) ?? '0', 10);
   return {
     ref,

@@ -102,6 +102,19 @@ describe('local store', () => {
     const w = await store.writer({ ref: 'half-created' });
     assert.equal((await w.status()).offset, 0, 'and is started afresh');
     await w.close();
+
+    // Killed between creating the ref file and writing it.
+    const empty = refDir(root, 'empty-ref');
+    await mkdir(empty);
+    await writeFile(join(empty, 'ref'), '');
+    await writeFile(join(empty, 'data'), 'junk');
+    assert.deepEqual((await store.listStatuses()).map((s) => s.ref), ['half-created'], 'an ingest with an empty ref file is not listed');
+    await assert.rejects(store.status('empty-ref'), (err: unknown) => codeOf(err) === 'NOT_FOUND');
+    const w2 = await store.writer({ ref: 'empty-ref' });
+    assert.equal((await w2.status()).offset, 0, 'and is started afresh');
+    await w2.write(Buffer.from('new'));
+    await w2.close();
+    assert.equal((await store.status('empty-ref')).offset, 3);
   });
 
   test('a different declared total restarts the ingest', async () => {
