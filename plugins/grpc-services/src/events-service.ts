@@ -67,12 +67,29 @@ export function sequencedEventsService(exchange: Exchange): BoundService {
 }
 
 /**
+ * afterTrailers resolves two loop turns from now, in the check phase, once the gRPC answers in
+ * flight have had their trailers written (see registerTtrpcEvents).
+ */
+function afterTrailers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/**
  * registerTtrpcEvents serves `containerd.services.events.ttrpc.v1.Events/Forward` on the daemon's
  * ttrpc socket, where shims hand over their task events.
+ *
+ * A shim sends a call's reply and then its event (a pause, a start), so the event tends to arrive
+ * while the gRPC answer to that call is still going out. Node's HTTP/2 writes an answer's message
+ * in the check phase of the turn the handler returned in, and its trailers only in the next
+ * turn's; the client waits for the trailers. Handled at once, the event sat between the two
+ * writes. Forward therefore hands the event on two turns later. Nothing in the daemon acts on a
+ * forwarded event, only subscribers see it, and events keep their order: each waits the same two
+ * turns, in arrival order.
  */
 export function registerTtrpcEvents(server: TtrpcServer, exchange: Exchange): void {
   registerService(server, TtrpcEventsDefinition, {
     async forward(req: TtrpcForwardRequest) {
+      await afterTrailers();
       await exchange.forward(envelopeIn(req.envelope));
       return {};
     },
