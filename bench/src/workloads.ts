@@ -5,7 +5,7 @@ import { IMAGE, type Fixtures } from './fixtures.js';
 import { rssMiB } from './proc.js';
 import { CONTENT_WORKLOADS } from './content.js';
 import { PULL_FLOORS, PULL_WORKLOADS } from './pull.js';
-import { grpcStartFloor } from './start-floor.js';
+import { FloorServer, grpcStartFloor } from './start-floor.js';
 
 /** BenchContext is what every workload may use. */
 export interface BenchContext {
@@ -143,6 +143,9 @@ const runRow = (id: string, title: string, runtime: (d: BenchDaemon) => string, 
   sample: (d, _ctx, n) => d.must(['run', '--rm', '--runtime', runtime(d), IMAGE, `${id}-${n}`, '/bin/true']).ms,
 });
 
+// The floor server of the `version-floor` row, by the kind whose column it fills.
+const versionFloors = new Map<string, FloorServer>();
+
 /** WORKLOADS are the rows of the comparison, in the order they run. */
 export const WORKLOADS: Workload[] = [
   {
@@ -194,6 +197,29 @@ export const WORKLOADS: Workload[] = [
     unit: 'ms',
     detail: () => 'one gRPC round trip + ctr start-up',
     sample: (d) => d.must(['version']).ms,
+  },
+  {
+    id: 'version-floor',
+    title: 'floor of `ctr version`: a bare @grpc/grpc-js server vs containerd',
+    unit: 'ms',
+    cpu: false,
+    detail: () =>
+      'containerd column: containerd (as `version`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages, ' +
+      'no config, plugins, metadata or logging: what every `ctr` command pays against any daemon written in Node on grpc-js',
+    async setup(d, ctx) {
+      if (d.kind === 'ctrd') versionFloors.set(d.kind, await FloorServer.start(ctx.parent));
+    },
+    sample(d) {
+      const floor = versionFloors.get(d.kind);
+      if (!floor) return d.must(['version']).ms;
+      const r = timed('ctr', ['--address', floor.address, 'version'], { discardStdout: true });
+      if (r.code !== 0) throw new Error(`${d.kind}: ctr version (floor server): exit ${r.code}: ${r.stderr.trim()}`);
+      return r.ms;
+    },
+    async teardown(d) {
+      await versionFloors.get(d.kind)?.stop();
+      versionFloors.delete(d.kind);
+    },
   },
   {
     id: 'idle-rss',
