@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isFailedPrecondition } from '@ctrd/errdefs';
+import { isFailedPrecondition, isNotFound } from '@ctrd/errdefs';
 import { mount, mountsUnder, unmountAll } from '@ctrd/mount';
 import { snapshotterSuite } from '@ctrd/snapshots/testsuite';
 import { createBtrfsSnapshotter } from './btrfs-snapshotter.js';
@@ -105,6 +105,24 @@ describe('btrfs specifics', () => {
       assert.notEqual(v!.options[0], a!.options[0]);
       await sn.remove('v');
       await sn.remove('c');
+    } finally {
+      await sn.close();
+    }
+  });
+
+  test('a remove killed between moving the subvolume aside and dropping the record is finished by the next remove', { skip: reason ?? false }, async () => {
+    const root = await mkdtemp(join(loop!.mnt, 'remove-killed-'));
+    let sn = await createBtrfsSnapshotter(root);
+    await sn.prepare('a');
+    await sn.close();
+    // What the killed remove left: the subvolume renamed to rm-<id>, the record still there.
+    const [id] = readdirSync(join(root, 'active'));
+    renameSync(join(root, 'active', id!), join(root, 'active', `rm-${id}`));
+    sn = await createBtrfsSnapshotter(root);
+    try {
+      await sn.remove('a');
+      await assert.rejects(sn.stat('a'), (err: unknown) => isNotFound(err));
+      assert.deepEqual(readdirSync(join(root, 'active')), []);
     } finally {
       await sn.close();
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError } from '@ctrd/errdefs';
@@ -79,7 +80,13 @@ class Btrfs implements BtrfsSnapshotter {
         const { id, kind } = tx.remove(key);
         path = this.path(kind, id);
         renamed = join(this.root, DIRS[kind]!, `rm-${id}`);
-        await rename(path, renamed);
+        try {
+          await rename(path, renamed);
+        } catch (err) {
+          // A remove killed between this rename and the record's removal moved the subvolume
+          // already: this one finishes it.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(renamed)) throw err;
+        }
       });
     } catch (err) {
       if (renamed !== '') await rename(renamed, path).catch(() => undefined);
