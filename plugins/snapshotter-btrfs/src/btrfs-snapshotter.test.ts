@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isFailedPrecondition, isNotFound } from '@ctrd/errdefs';
 import { mount, mountsUnder, unmountAll } from '@ctrd/mount';
+import { Kind } from '@ctrd/snapshots';
 import { snapshotterSuite } from '@ctrd/snapshots/testsuite';
 import { createBtrfsSnapshotter } from './btrfs-snapshotter.js';
+import { subvolSnapshot } from './btrfs-ioctl.js';
 
 interface LoopFs {
   dir: string;
@@ -122,6 +124,27 @@ describe('btrfs specifics', () => {
     try {
       await sn.remove('a');
       await assert.rejects(sn.stat('a'), (err: unknown) => isNotFound(err));
+      assert.deepEqual(readdirSync(join(root, 'active')), []);
+    } finally {
+      await sn.close();
+    }
+  });
+
+  test('a commit killed between snapshotting the subvolume and writing the record can be retried', { skip: reason ?? false }, async () => {
+    const root = await mkdtemp(join(loop!.mnt, 'commit-killed-'));
+    let sn = await createBtrfsSnapshotter(root);
+    await sn.prepare('a');
+    await sn.close();
+    // What the killed commit left: a read-only snapshots/<id>, the record still Active.
+    const [id] = readdirSync(join(root, 'active'));
+    writeFileSync(join(root, 'active', id!, 'f'), 'before the kill');
+    await subvolSnapshot(join(root, 'snapshots', id!), join(root, 'active', id!), true);
+    writeFileSync(join(root, 'active', id!, 'g'), 'after the restart');
+    sn = await createBtrfsSnapshotter(root);
+    try {
+      await sn.commit('c', 'a');
+      assert.equal((await sn.stat('c')).kind, Kind.Committed);
+      assert.deepEqual(readdirSync(join(root, 'snapshots', id!)).sort(), ['f', 'g']);
       assert.deepEqual(readdirSync(join(root, 'active')), []);
     } finally {
       await sn.close();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FailedPreconditionError } from '@ctrd/errdefs';
+import { FailedPreconditionError, isAlreadyExists } from '@ctrd/errdefs';
 import { type Mount, lookupMount } from '@ctrd/mount';
 import { type Info, Kind, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
 import { MetaStore, type StoredSnapshot, diskUsage } from '@ctrd/snapshots/storage';
@@ -62,8 +62,17 @@ class Btrfs implements BtrfsSnapshotter {
         const usage = info.kind === Kind.Active ? await diskUsage(this.path(Kind.Active, id)) : { size: 0, inodes: 0 };
         tx.commitActive(key, name, usage, opts);
         source = this.path(Kind.Active, id);
-        await subvolSnapshot(this.path(Kind.Committed, id), source, true);
-        target = this.path(Kind.Committed, id);
+        const committed = this.path(Kind.Committed, id);
+        try {
+          await subvolSnapshot(committed, source, true);
+        } catch (err) {
+          // A commit killed between this snapshot and its record left the snapshot behind. No
+          // record owns it (the ID is still the Active one's), so it is made again.
+          if (!isAlreadyExists(err)) throw err;
+          await subvolDelete(committed);
+          await subvolSnapshot(committed, source, true);
+        }
+        target = committed;
       });
     } catch (err) {
       if (target !== '') await subvolDelete(target).catch(() => undefined);
