@@ -72,7 +72,8 @@ export async function checkpointToContent(
 
 /**
  * restoreFromContent unpacks a checkpoint blob into a new temporary directory for the shim to
- * restore from; the caller removes it once the task is created.
+ * restore from; the caller removes it once the task has started (the shim restores then) or
+ * is deleted.
  */
 export async function restoreFromContent(desc: Descriptor, content: ContentStore): Promise<string> {
   if (desc.mediaType !== CHECKPOINT_MEDIA_TYPES.criu) throw new InvalidArgumentError(`unsupported checkpoint type "${desc.mediaType}"`);

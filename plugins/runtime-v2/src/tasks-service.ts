@@ -74,6 +74,19 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
     return execId === '' ? task : task.process(execId);
   }
 
+  // Checkpoints unpacked from content for a restore, by namespace and task: the shim restores
+  // when the task starts, from this directory, so it is kept until the start has run or the
+  // task is deleted.
+  const restoreDirs = new Map<string, string>();
+  const taskKey = (namespace: string, id: string) => `${namespace}/${id}`;
+  async function dropRestoreDir(namespace: string, id: string): Promise<void> {
+    const key = taskKey(namespace, id);
+    const dir = restoreDirs.get(key);
+    if (dir === undefined) return;
+    restoreDirs.delete(key);
+    await rm(dir, { recursive: true, force: true });
+  }
+
   function contentOf(ctx: CallContext): ContentStore {
     if (deps.content === undefined) throw new NotFoundError('content store');
     return deps.content(ctx.namespace, ctx.lease);
@@ -104,6 +117,10 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
           ...(container.runtime.options ? { runtimeOptions: anyIn(container.runtime.options)! } : {}),
           ...(req.options ? { taskOptions: anyIn(req.options)! } : {}),
         });
+        if (tempCheckpoint !== undefined) {
+          restoreDirs.set(taskKey(ctx.namespace, req.containerId), tempCheckpoint);
+          tempCheckpoint = undefined;
+        }
         return { containerId: req.containerId, pid: await task.pid() };
       } finally {
         if (tempCheckpoint !== undefined) await rm(tempCheckpoint, { recursive: true, force: true });
@@ -111,11 +128,18 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
     },
     async start(req, ctx) {
       const p = await getProcess(ctx, req.containerId, req.execId);
-      return { pid: await p.start() };
+      if (req.execId !== '') return { pid: await p.start() };
+      try {
+        return { pid: await p.start() };
+      } finally {
+        await dropRestoreDir(ctx.namespace, req.containerId);
+      }
     },
     async delete(req, ctx) {
       await getTask(ctx, req.containerId);
-      return deleteResponse('', await runtime.delete(ctx.namespace, req.containerId));
+      const exit = await runtime.delete(ctx.namespace, req.containerId);
+      await dropRestoreDir(ctx.namespace, req.containerId);
+      return deleteResponse('', exit);
     },
     async deleteProcess(req, ctx) {
       if (req.execId === '') throw new InvalidArgumentError('exec id cannot be empty');
