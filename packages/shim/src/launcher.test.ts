@@ -12,11 +12,12 @@ import { alive } from './testing.js';
 const run = promisify(execFile);
 const launcher = fileURLToPath(new URL('../bin/containerd-shim-ctrd-v1', import.meta.url));
 
-// A stand-in for node: records each server start, binds the socket, writes the pid file, stays up.
+// A stand-in for node: records each server start, binds the socket (removing a stale one, as the
+// server does), writes the pid file, stays up. Its arguments name the socket, as the server's do.
 const FAKE_NODE = `#!/bin/sh
 echo "$@" >> "$FAKE_LOG"
-while [ $# -gt 0 ]; do [ "$1" = -socket ] && sock=$2; shift; done
-python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2]+".tmp","w").write(sys.argv[3]); __import__("os").rename(sys.argv[2]+".tmp", sys.argv[2]); time.sleep(60)' "$sock" "\${sock%.sock}.pid" $$
+for a; do [ "$prev" = -socket ] && sock=$a; prev=$a; done
+python3 -c 'import os,socket,sys,time; os.path.exists(sys.argv[1]) and os.unlink(sys.argv[1]); s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2]+".tmp","w").write(sys.argv[3]); __import__("os").rename(sys.argv[2]+".tmp", sys.argv[2]); time.sleep(60)' "$sock" "\${sock%.sock}.pid" $$
 `;
 
 describe('launcher', () => {
@@ -69,6 +70,29 @@ describe('launcher', () => {
     assert.equal(started.stdout.trim(), paths.address);
     assert.ok(existsSync(paths.lock), 'the launcher locked a lock file that is still at its path');
     pids.push(Number(readFileSync(paths.pid, 'utf8')));
+  });
+
+  it('starts a new server when the pid file of a killed one names another live process', async (t) => {
+    if ((await run('sh', ['-c', 'command -v python3 && command -v flock']).catch(() => undefined)) === undefined) return t.skip('python3 or flock missing');
+    const fake = join(dir, 'fake-node');
+    writeFileSync(fake, FAKE_NODE);
+    chmodSync(fake, 0o755);
+    const runDir = join(dir, 'run-reused');
+    const log = join(dir, 'log-reused');
+    const env = { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: runDir, FAKE_LOG: log };
+    const paths = shimServerPaths('/z.sock', 'n', runDir);
+    mkdirSync(runDir, { recursive: true });
+    // What a server killed with SIGKILL leaves: its socket (nobody listening) and its pid file,
+    // the pid now another process's (this test's).
+    await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', paths.socket]);
+    writeFileSync(paths.pid, String(process.pid));
+    const started = await run(launcher, ['-namespace', 'n', '-address', '/z.sock', '-publish-binary', '/bin/true', '-id', 'z1', 'start'], { env });
+    assert.equal(started.stdout.trim(), paths.address);
+    assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 1, 'a server was started');
+    const pid = Number(readFileSync(paths.pid, 'utf8'));
+    pids.push(pid);
+    assert.notEqual(pid, process.pid);
+    assert.ok(alive(pid));
   });
 
   it('rejects a start without namespace and unknown actions', async () => {

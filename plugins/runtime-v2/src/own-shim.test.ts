@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -36,9 +37,14 @@ test('runningShimServer answers only for a live server with its socket', async (
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'nothing there');
   await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'a socket without a pid file');
-  writeFileSync(paths.pid, String(process.pid));
+  // Plays the server: a process whose arguments name the socket, as shim-server's do.
+  const serving = spawn('sh', ['-c', 'sleep 60; :', 'shim-server', '-socket', paths.socket], { stdio: 'ignore' });
+  t.after(() => serving.kill('SIGKILL'));
+  writeFileSync(paths.pid, String(serving.pid));
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), paths.address);
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns2'), undefined, 'another namespace has its own server');
+  writeFileSync(paths.pid, String(process.pid));
+  assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'a live pid of another process (a killed server\'s pid reused)');
   writeFileSync(paths.pid, '2147483646');
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'a dead pid');
 });

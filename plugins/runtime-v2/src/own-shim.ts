@@ -39,6 +39,19 @@ export function isOwnShim(binary: string): boolean {
 }
 
 /**
+ * startedFor reports whether process `pid` has `socket` among its arguments, as the shim server
+ * for that socket does: a server killed outright leaves its pid file, and the pid may since have
+ * gone to another process.
+ */
+function startedFor(pid: number, socket: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(socket);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * runningShimServer returns the `unix://` address of the shim server that already serves
  * `namespace` for the daemon at `address`, or undefined when none is running. Connecting to it
  * directly saves the launcher (a shell and a lock) on every task; a server that is exiting
@@ -50,6 +63,7 @@ export function runningShimServer(address: string, namespace: string): string | 
     const pid = Number(readFileSync(paths.pid, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     process.kill(pid, 0);
+    if (!startedFor(pid, paths.socket)) return undefined;
   } catch {
     return undefined;
   }
