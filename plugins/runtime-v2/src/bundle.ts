@@ -124,6 +124,27 @@ export class Bundle {
   }
 }
 
+/**
+ * removeInterruptedDeletes removes the dot-named directories in `dir`, a namespace's bundle or
+ * work directory: what a delete that a kill interrupted after its rename left behind (task ids
+ * never start with a dot, so nothing else is named so). A rootfs still mounted there is detached
+ * first, so the removal stays on the bundle's own filesystem.
+ */
+export async function removeInterruptedDeletes(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.')) continue;
+    const path = join(dir, name);
+    await unmountAll(join(path, BUNDLE_FILES.rootfs), { detach: true }).catch(() => undefined);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
 async function atomicDelete(path: string): Promise<void> {
   if (!existsSync(path)) return;
   const hidden = join(dirname(path), `.${basename(path)}`);

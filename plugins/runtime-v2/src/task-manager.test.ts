@@ -1,7 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpecTypeUrls, TypeUrls, unpackAnyAs } from '@ctrd/api';
 import { EventsDefinition } from '@ctrd/api/gen/containerd/services/ttrpc/events/v1/events.js';
@@ -309,4 +310,22 @@ test("a create meeting ctrd's shim server on its way out goes through the launch
   await task.start();
   assert.equal((await waiting).status, 6);
   assert.equal((await m.delete(NS, 'fallback')).status, 6);
+});
+
+test('load removes what deletes interrupted by a kill left, and nothing else', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rtv2-load-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const stateDir = join(dir, 'state');
+  const rootDir = join(dir, 'root');
+  // A bundle and a work directory renamed to their dot-names, then the kill.
+  for (const d of [join(stateDir, 'ns', '.gone', 'rootfs'), join(rootDir, 'ns', '.gone')]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(stateDir, 'ns', '.gone', 'config.json'), '{}');
+  writeFileSync(join(stateDir, 'ns', 'note'), 'a file, not a bundle');
+  const m = new TaskManager({ stateDir, rootDir, address: join(dir, 'c.sock'), ttrpcAddress: join(dir, 'c.sock.ttrpc'), shimDirs: [] });
+  t.after(() => m.close());
+  await m.load();
+  assert.equal(existsSync(join(stateDir, 'ns', '.gone')), false);
+  assert.equal(existsSync(join(rootDir, 'ns', '.gone')), false);
+  assert.equal(existsSync(join(stateDir, 'ns', 'note')), true);
+  assert.deepEqual(await m.tasks(), []);
 });

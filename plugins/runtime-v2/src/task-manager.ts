@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '@ctrd/log';
 import type { MetricFamily } from '@ctrd/plugin';
 import type { Any, CreateOpts, Exit, PlatformRuntime, Task } from '@ctrd/runtime';
 import { TtrpcClient } from '@ctrd/ttrpc';
-import { Bundle, BUNDLE_FILES } from './bundle.js';
+import { Bundle, BUNDLE_FILES, removeInterruptedDeletes } from './bundle.js';
 import { wireAny } from './convert.js';
 import { shimDelete, shimStart, socketPath, type ShimCommand } from './shim-command.js';
 import { openShimLog, type ShimLog } from './shim-log.js';
@@ -242,10 +242,12 @@ export class TaskManager implements PlatformRuntime {
   /**
    * load recovers after a restart: it reconnects to the shim of every bundle under the state
    * directory; bundles whose shim is gone are cleaned up as for a shim that died (`<shim> delete`,
-   * `/tasks/exit` and `/tasks/delete`, bundle removed). Work directories without a task go too.
+   * `/tasks/exit` and `/tasks/delete`, bundle removed). Work directories without a task go too,
+   * as do the remains of deletes a kill interrupted.
    */
   async load(): Promise<void> {
     for (const ns of await listDirs(this.opts.stateDir)) {
+      await removeInterruptedDeletes(join(this.opts.stateDir, ns));
       for (const id of await listDirs(join(this.opts.stateDir, ns))) {
         try {
           await this.loadTask(ns, id);
@@ -255,6 +257,7 @@ export class TaskManager implements PlatformRuntime {
       }
     }
     for (const ns of await listDirs(this.opts.rootDir)) {
+      await removeInterruptedDeletes(join(this.opts.rootDir, ns));
       for (const id of await listDirs(join(this.opts.rootDir, ns))) {
         if (!this.entries.has(key(ns, id))) await rm(join(this.opts.rootDir, ns, id), { recursive: true, force: true });
       }
