@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -299,13 +299,17 @@ test("a create meeting ctrd's shim server on its way out goes through the launch
     },
   } as never);
   await dying.listen(paths.socket);
-  writeFileSync(paths.pid, String(process.pid));
+  t.after(() => dying.close({ timeoutMs: 100 }).catch(() => undefined));
+  // The server's pid: a process whose arguments name the socket, as the real server's do.
+  const standIn = spawn('sh', ['-c', 'sleep 60; :', 'shim-server', '-socket', paths.socket], { stdio: 'ignore' });
+  t.after(() => standIn.kill('SIGKILL'));
+  writeFileSync(paths.pid, String(standIn.pid));
   const m = new TaskManager({ stateDir: r.fx.stateDir, rootDir: r.fx.rootDir, address, ttrpcAddress: r.ttrpc });
   t.after(() => m.close());
   const task = await m.create(NS, 'fallback', { ...createOpts(r, ['/bin/sh', '-c', 'exit 6']), runtime: 'io.containerd.ctrd.v1' });
   assert.equal(refused, 1, 'the running server was tried first');
   const served = Number(readFileSync(paths.pid, 'utf8'));
-  assert.notEqual(served, process.pid, 'a new server took the task');
+  assert.notEqual(served, standIn.pid, 'a new server took the task');
   const waiting = task.wait();
   await task.start();
   assert.equal((await waiting).status, 6);
