@@ -23,7 +23,7 @@ const PROBE_PREFIX = 'overlay-check-';
  * removeProbeLeftovers detaches and removes the scratch directories of earlier probes under
  * `root`. A daemon killed during a probe leaves its overlay mounted there; the next start sweeps it.
  */
-export async function removeProbeLeftovers(root: string): Promise<void> {
+async function removeProbeLeftovers(root: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(root);
@@ -39,9 +39,10 @@ export async function removeProbeLeftovers(root: string): Promise<void> {
 }
 
 /**
- * overlayUnsupportedReason sweeps what earlier probes left and tries a real two-layer overlay mount in a scratch directory under
- * `root` and returns why overlay cannot be used there (no overlay in the kernel, not root, the
- * backing filesystem refuses), or undefined when it works. The scratch directory is always removed.
+ * overlayUnsupportedReason sweeps what earlier probes left, tries a real two-layer overlay mount
+ * in a scratch directory under `root` and returns why overlay cannot be used there (no overlay in
+ * the kernel, not root, the backing filesystem refuses), or undefined when it works. The scratch
+ * directory is always removed.
  */
 export async function overlayUnsupportedReason(root: string): Promise<string | undefined> {
   if (!overlayInKernel()) return 'overlay is not listed in /proc/filesystems';
