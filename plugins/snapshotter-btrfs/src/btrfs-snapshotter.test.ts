@@ -130,6 +130,32 @@ describe('btrfs specifics', () => {
     }
   });
 
+  test('cleanup deletes the subvolumes kills left without a record and keeps every live one', { skip: reason ?? false }, async () => {
+    const root = await mkdtemp(join(loop!.mnt, 'cleanup-'));
+    const sn = await createBtrfsSnapshotter(root);
+    try {
+      await sn.prepare('a');
+      await sn.commit('base', 'a');
+      await sn.prepare('b', 'base');
+      await sn.view('v', 'base');
+      const live = Object.fromEntries(['active', 'view', 'snapshots'].map((d) => [d, readdirSync(join(root, d)).sort()]));
+      // Leftovers: a subvolume made before its record (an ID never handed out), the active
+      // subvolume of a snapshot since committed, and a removed snapshot moved aside.
+      const [committed] = live.snapshots!;
+      await subvolSnapshot(join(root, 'active', '9999'), join(root, 'snapshots', committed!), false);
+      await subvolSnapshot(join(root, 'active', committed!), join(root, 'snapshots', committed!), false);
+      await subvolSnapshot(join(root, 'view', `rm-${committed}`), join(root, 'snapshots', committed!), true);
+      await sn.cleanup!();
+      for (const d of ['active', 'view', 'snapshots']) assert.deepEqual(readdirSync(join(root, d)).sort(), live[d], d);
+      assert.deepEqual((await sn.mounts('b'))[0]!.type, 'btrfs');
+      await sn.remove('b');
+      await sn.remove('v');
+      await sn.remove('base');
+    } finally {
+      await sn.close();
+    }
+  });
+
   test('a commit killed between snapshotting the subvolume and writing the record can be retried', { skip: reason ?? false }, async () => {
     const root = await mkdtemp(join(loop!.mnt, 'commit-killed-'));
     let sn = await createBtrfsSnapshotter(root);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, isAlreadyExists } from '@ctrd/errdefs';
 import { type Mount, lookupMount } from '@ctrd/mount';
@@ -106,6 +106,26 @@ class Btrfs implements BtrfsSnapshotter {
 
   walk(fn: WalkFunc, filters?: readonly string[]): Promise<void> {
     return this.ms.view((tx) => tx.walkInfo(fn, filters));
+  }
+
+  /**
+   * cleanup deletes the subvolumes no record owns: what a kill left between making a subvolume
+   * and writing its record, between a commit's record and the removal of its active subvolume,
+   * or between a remove's record and the removal of `rm-<id>`. IDs are never reused, so only a
+   * subvolume whose ID is a live snapshot of its directory's kind is kept.
+   */
+  async cleanup(): Promise<void> {
+    // Under the write lock, so that no snapshot is made, committed or removed meanwhile.
+    await this.ms.update(async (tx) => {
+      const kinds = new Map([...tx.idMap()].map(([id, key]) => [id, tx.getInfo(key).info.kind]));
+      for (const [kind, dir] of Object.entries(DIRS)) {
+        for (const name of await readdir(join(this.root, dir))) {
+          if (kinds.get(name) === Number(kind)) continue;
+          const path = join(this.root, dir, name);
+          await subvolDelete(path).catch(() => rm(path, { recursive: true, force: true }));
+        }
+      }
+    });
   }
 
   close(): Promise<void> {
