@@ -16,7 +16,9 @@ import { toTimestamp } from '../wire.js';
 
 const args = parseShimArgs(process.argv.slice(2));
 const bundle = args.bundle || process.cwd();
-const state = (await readFile(join(bundle, BUNDLE_STATE_FILE), 'utf8').then(JSON.parse, () => ({}))) as {
+// Missing, or empty when a kill hit Create while it wrote the file (before runc created
+// anything): either way the defaults apply.
+const state = (await readFile(join(bundle, BUNDLE_STATE_FILE), 'utf8').then((text) => JSON.parse(text) as object).catch(() => ({}))) as {
   binary?: string;
   root?: string;
 };
