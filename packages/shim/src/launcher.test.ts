@@ -53,15 +53,21 @@ describe('launcher', () => {
     );
   });
 
-  it('takes the lock again when an exiting server removed the lock file it waited on', async (t) => {
-    if ((await run('sh', ['-c', 'command -v python3 && command -v flock']).catch(() => undefined)) === undefined) return t.skip('python3 or flock missing');
+  /** standIn sets up a run directory `run-<name>` served by the stand-in node, logging starts to `log-<name>`. */
+  const standIn = (name: string, address: string) => {
     const fake = join(dir, 'fake-node');
     writeFileSync(fake, FAKE_NODE);
     chmodSync(fake, 0o755);
-    const runDir = join(dir, 'run-relock');
-    const env = { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: runDir, FAKE_LOG: join(dir, 'log-relock') };
-    const paths = shimServerPaths('/y.sock', 'n', runDir);
+    const runDir = join(dir, `run-${name}`);
+    const log = join(dir, `log-${name}`);
     mkdirSync(runDir, { recursive: true });
+    return { env: { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: runDir, FAKE_LOG: log }, log, paths: shimServerPaths(address, 'n', runDir) };
+  };
+  const lacksTools = async () => (await run('sh', ['-c', 'command -v python3 && command -v flock']).catch(() => undefined)) === undefined;
+
+  it('takes the lock again when an exiting server removed the lock file it waited on', async (t) => {
+    if (await lacksTools()) return t.skip('python3 or flock missing');
+    const { env, paths } = standIn('relock', '/y.sock');
     // Plays a server on its way out: holds the lock, removes the lock file, then lets go.
     const holder = run('sh', ['-c', `exec 9>>"$0"; flock 9; touch "$0.held"; sleep 0.5; rm -f "$0"`, paths.lock]);
     while (!existsSync(`${paths.lock}.held`)) await new Promise((r) => setTimeout(r, 10));
@@ -73,15 +79,8 @@ describe('launcher', () => {
   });
 
   it('starts a new server when the pid file of a killed one names another live process', async (t) => {
-    if ((await run('sh', ['-c', 'command -v python3 && command -v flock']).catch(() => undefined)) === undefined) return t.skip('python3 or flock missing');
-    const fake = join(dir, 'fake-node');
-    writeFileSync(fake, FAKE_NODE);
-    chmodSync(fake, 0o755);
-    const runDir = join(dir, 'run-reused');
-    const log = join(dir, 'log-reused');
-    const env = { ...process.env, CTRD_SHIM_NODE: fake, CTRD_SHIM_RUN_DIR: runDir, FAKE_LOG: log };
-    const paths = shimServerPaths('/z.sock', 'n', runDir);
-    mkdirSync(runDir, { recursive: true });
+    if (await lacksTools()) return t.skip('python3 or flock missing');
+    const { env, log, paths } = standIn('reused', '/z.sock');
     // What a server killed with SIGKILL leaves: its socket (nobody listening) and its pid file,
     // the pid now another process's (this test's).
     await run('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', paths.socket]);
