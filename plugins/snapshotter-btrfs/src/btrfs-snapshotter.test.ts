@@ -156,6 +156,21 @@ describe('btrfs specifics', () => {
     }
   });
 
+  test('a cleanup running beside commits and removes leaves them all succeeding', { skip: reason ?? false }, async () => {
+    const root = await mkdtemp(join(loop!.mnt, 'cleanup-race-'));
+    const sn = await createBtrfsSnapshotter(root);
+    try {
+      for (let i = 0; i < 10; i++) {
+        await sn.prepare(`a${i}`);
+        await Promise.all([sn.commit(`c${i}`, `a${i}`), sn.cleanup!()]);
+        await Promise.all([sn.remove(`c${i}`), sn.cleanup!()]);
+      }
+      for (const d of ['active', 'view', 'snapshots']) assert.deepEqual(readdirSync(join(root, d)), [], d);
+    } finally {
+      await sn.close();
+    }
+  });
+
   test('a commit killed between snapshotting the subvolume and writing the record can be retried', { skip: reason ?? false }, async () => {
     const root = await mkdtemp(join(loop!.mnt, 'commit-killed-'));
     let sn = await createBtrfsSnapshotter(root);

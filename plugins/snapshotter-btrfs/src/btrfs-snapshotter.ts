@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, isAlreadyExists } from '@ctrd/errdefs';
-import { type Mount, lookupMount } from '@ctrd/mount';
+import { Errno, errnoOf, type Mount, lookupMount } from '@ctrd/mount';
 import { type Info, Kind, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
 import { MetaStore, type StoredSnapshot, diskUsage } from '@ctrd/snapshots/storage';
 import { subvolCreate, subvolDelete, subvolId, subvolSnapshot } from './btrfs-ioctl.js';
@@ -15,6 +15,18 @@ export interface BtrfsSnapshotter extends Snapshotter {
 }
 
 const DIRS: Readonly<Record<number, string>> = { [Kind.Active]: 'active', [Kind.View]: 'view', [Kind.Committed]: 'snapshots' };
+
+/**
+ * deleteUnowned deletes a subvolume that no record owns any more, after the write lock is let
+ * go: a cleanup that took the lock in between may have deleted it already.
+ */
+async function deleteUnowned(path: string): Promise<void> {
+  try {
+    await subvolDelete(path);
+  } catch (err) {
+    if (errnoOf(err) !== Errno.ENOENT) throw err;
+  }
+}
 
 class Btrfs implements BtrfsSnapshotter {
   constructor(
@@ -78,7 +90,7 @@ class Btrfs implements BtrfsSnapshotter {
       if (target !== '') await subvolDelete(target).catch(() => undefined);
       throw err;
     }
-    await subvolDelete(source);
+    await deleteUnowned(source);
   }
 
   async remove(key: string): Promise<void> {
@@ -101,7 +113,7 @@ class Btrfs implements BtrfsSnapshotter {
       if (renamed !== '') await rename(renamed, path).catch(() => undefined);
       throw err;
     }
-    await subvolDelete(renamed);
+    await deleteUnowned(renamed);
   }
 
   walk(fn: WalkFunc, filters?: readonly string[]): Promise<void> {
