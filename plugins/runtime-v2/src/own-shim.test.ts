@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shimServerPaths } from '@ctrd/shim/address';
 import { isOwnShim, ownShimLauncher, runningShimServer } from './own-shim.js';
+import { shimServerStandIn } from './testing.js';
 
 test('isOwnShim knows ctrd\'s launcher through a link and nothing else', (t) => {
   const launcher = ownShimLauncher();
@@ -37,8 +37,7 @@ test('runningShimServer answers only for a live server with its socket', async (
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'nothing there');
   await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), undefined, 'a socket without a pid file');
-  // Plays the server: a process whose arguments name the socket, as shim-server's do.
-  const serving = spawn('sh', ['-c', 'sleep 60; :', 'shim-server', '-socket', paths.socket], { stdio: 'ignore' });
+  const serving = shimServerStandIn(paths.socket);
   t.after(() => serving.kill('SIGKILL'));
   writeFileSync(paths.pid, String(serving.pid));
   assert.equal(runningShimServer('/run/ctrd-test.sock', 'ns1'), paths.address);

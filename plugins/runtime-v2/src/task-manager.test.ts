@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,7 @@ import type { Task } from '@ctrd/runtime';
 import { registerService, TtrpcServer } from '@ctrd/ttrpc';
 import { defaultShimDirs, resolveShimBinary } from './shim-binary-path.js';
 import { TaskManager } from './task-manager.js';
-import { containerSkipReason, fixture, RUNC_SHIM, type Fixture } from './testing.js';
+import { containerSkipReason, fixture, RUNC_SHIM, shimServerStandIn, type Fixture } from './testing.js';
 
 const NS = `rtv2-${process.pid}`;
 
@@ -300,8 +300,7 @@ test("a create meeting ctrd's shim server on its way out goes through the launch
   } as never);
   await dying.listen(paths.socket);
   t.after(() => dying.close({ timeoutMs: 100 }).catch(() => undefined));
-  // The server's pid: a process whose arguments name the socket, as the real server's do.
-  const standIn = spawn('sh', ['-c', 'sleep 60; :', 'shim-server', '-socket', paths.socket], { stdio: 'ignore' });
+  const standIn = shimServerStandIn(paths.socket);
   t.after(() => standIn.kill('SIGKILL'));
   writeFileSync(paths.pid, String(standIn.pid));
   const m = new TaskManager({ stateDir: r.fx.stateDir, rootDir: r.fx.rootDir, address, ttrpcAddress: r.ttrpc });

@@ -128,11 +128,10 @@ export function tasksService(deps: TasksServiceDeps): BoundService {
     },
     async start(req, ctx) {
       const p = await getProcess(ctx, req.containerId, req.execId);
-      if (req.execId !== '') return { pid: await p.start() };
       try {
         return { pid: await p.start() };
       } finally {
-        await dropRestoreDir(ctx.namespace, req.containerId);
+        if (req.execId === '') await dropRestoreDir(ctx.namespace, req.containerId);
       }
     },
     async delete(req, ctx) {

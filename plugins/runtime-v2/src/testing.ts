@@ -2,7 +2,7 @@
  * Fixtures shared by this package's tests: a busybox root filesystem, a minimal OCI spec made
  * with `runc spec`, and skip reasons for machines that cannot run containers. Not public API.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -123,4 +123,12 @@ export function fixture(): Fixture {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * shimServerStandIn starts a process that passes for the shim server of `socket`: its arguments
+ * name the socket, as the real server's do. The caller kills it.
+ */
+export function shimServerStandIn(socket: string): ChildProcess {
+  return spawn('sh', ['-c', 'sleep 60; :', 'shim-server', '-socket', socket], { stdio: 'ignore' });
 }
