@@ -14,7 +14,9 @@ export interface ReaderAt {
   readAt(buf: Uint8Array, offset: number): Promise<number>;
   /**
    * Streams `length` bytes from `offset` (to the end when `length` is absent, 0 or runs past it).
-   * An offset past the end is OutOfRange, a negative one InvalidArgument.
+   * An offset past the end is OutOfRange, a negative one InvalidArgument. Each chunk is the
+   * caller's: the reader neither reuses nor changes it once yielded, so the caller may keep it
+   * or move its buffer to another thread.
    */
   stream(offset?: number, length?: number): AsyncIterable<Uint8Array>;
   /** Releases the reader; calling it twice is harmless. */

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 export { applyLayerStream, type ApplyStreamOptions } from './apply-stream.js';
-export { applyInWorker, prewarmApplyWorker, APPLY_WINDOW } from './worker-apply.js';
+export { applyInWorker, prewarmApplyWorker, APPLY_WINDOW, type WorkerApplyOptions } from './worker-apply.js';
 export { createWalkingDiffer, overlayTarget, type WalkingDifferOptions, type WalkingDifferStore } from './walking-differ.js';
 export { diffTar } from './compare.js';
 export { decodePax, encodePax, ensureBinaryPax, MAX_PAX_SIZE, MAX_PAX_RECORDS, XATTR_PREFIX } from './pax.js';

@@ -70,6 +70,8 @@ export function createWalkingDiffer(store: WalkingDifferStore, options: WalkingD
         maxUncompressedSize: opts.maxUncompressedSize,
         // The store verified the blob's digest when it was committed.
         digestVerified: true,
+        // A content reader's stream yields chunks that are the caller's.
+        chunksOwned: true,
       };
       const ovl = overlayTarget(mounts);
       const res = ovl

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,4 +55,39 @@ test('applyInWorker fails with the source\'s own error, and with the errdefs cla
   t.after(() => rmSync(fresh, { recursive: true, force: true }));
   await applyInWorker(chunks(gz, 1 << 20), fresh, { mediaType: GZIP_LAYER, overlay: false });
   assert.equal(readFileSync(join(fresh, 'hello.txt'), 'utf8'), 'from the worker\n');
+});
+
+test('applyInWorker moves handed-over chunks that own their whole buffer, and copies the rest', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrd-wa-src-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const noise = randomBytes(3 << 20);
+  writeFileSync(join(dir, 'noise.bin'), noise);
+  const tar = execFileSync('tar', ['-c', '--owner=0', '--group=0', '-C', dir, 'noise.bin'], { maxBuffer: 64 << 20 });
+  const gz = gzipSync(tar, { level: 1 });
+  // Whole 768 KiB buffers (movable), a view into a larger buffer and a small one (both copied).
+  const parts = (): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (const size of [768 << 10, 768 << 10, 4096]) {
+      out.push(Uint8Array.prototype.slice.call(gz, at, at + size));
+      at += size;
+    }
+    out.push(Buffer.concat([gz.subarray(at), Buffer.alloc(16)]).subarray(0, gz.length - at));
+    return out;
+  };
+  async function* from(list: Uint8Array[]): AsyncGenerator<Uint8Array> {
+    yield* list;
+  }
+  for (const owned of [true, false]) {
+    const target = mkdtempSync(join(tmpdir(), 'ctrd-wa-'));
+    t.after(() => rmSync(target, { recursive: true, force: true }));
+    const list = parts();
+    const lengths = list.map((c) => c.byteLength);
+    const r = await applyInWorker(from(list), target, { mediaType: GZIP_LAYER, overlay: false, expectedDigest: sha(gz), chunksOwned: owned });
+    assert.equal(r.diffID, sha(tar));
+    assert.equal(r.compressedDigest, sha(gz));
+    assert.deepEqual(readFileSync(join(target, 'noise.bin')), noise);
+    // A moved chunk's buffer is detached here; a copied one is as it was.
+    assert.deepEqual(list.map((c) => c.byteLength), owned ? [0, 0, lengths[2], lengths[3]] : lengths, `chunksOwned: ${owned}`);
+  }
 });

@@ -85,6 +85,7 @@ export async function downloadBlob(ctx: DownloadContext, desc: Descriptor, tee?:
         batched = 0;
         await w.write(data);
         offset += data.length;
+        // Last use of `data`: the tee's consumer may move its buffer away.
         if (tee) await tee.push(data);
       };
       try {

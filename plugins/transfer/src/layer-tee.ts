@@ -42,7 +42,10 @@ export class LayerTee {
     return this.#state === 'detached';
   }
 
-  /** push offers one chunk; it resolves once there is room, and drops the chunk after a detach. */
+  /**
+   * push offers one chunk, which the producer hands over (the consumer may move its buffer to
+   * another thread); it resolves once there is room, and drops the chunk after a detach.
+   */
   async push(chunk: Uint8Array): Promise<void> {
     this.#decide();
     if (this.#state === 'detached' || this.#ended) return;

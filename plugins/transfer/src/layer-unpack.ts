@@ -52,8 +52,10 @@ async function exists(sn: Snapshotter, key: string): Promise<boolean> {
 
 function applyOnto(mounts: Mount[], stream: AsyncIterable<Uint8Array>, layer: Descriptor, o: UnpackContext, verifiedByStore: boolean): Promise<LayerApplyResult> {
   // Bytes the content store verifies at commit need no second hash: only the diffID is left to check.
+  // Both sources hand their chunks over: the tee's were written to the store before they were
+  // pushed, and a content reader's stream yields fresh buffers.
   const common = {
-    mediaType: layer.mediaType, expectedDigest: layer.digest, digestVerified: verifiedByStore, ...(o.signal ? { signal: o.signal } : {}),
+    mediaType: layer.mediaType, expectedDigest: layer.digest, digestVerified: verifiedByStore, chunksOwned: true, ...(o.signal ? { signal: o.signal } : {}),
   };
   const ovl = overlayTarget(mounts);
   if (ovl) return applyInWorker(stream, ovl.upper, { ...common, overlay: true, parents: ovl.lowers });
