@@ -4,9 +4,9 @@ import { fastCommand, type FastCommand } from './fast-path.js';
 
 /**
  * ctrctl is ctrd's command-line client. Each command's code is imported only when that command
- * runs, so `ctrctl --help` and simple commands start quickly; `version` and `images ls` are
- * recognised without yargs at all (see fast-path.ts) and first tried over node:http2 without
- * grpc-js, falling back to the full client when that fails.
+ * runs, so `ctrctl --help` and simple commands start quickly; `version`, `images ls`, `pull`
+ * and `fetch` are recognised without yargs at all (see fast-path.ts), and the first two are
+ * tried over node:http2 without grpc-js, falling back to the full client when that fails.
  */
 
 function fail(err: unknown): never {
@@ -31,6 +31,10 @@ async function runFast(cmd: FastCommand): Promise<void> {
     if (cmd.name === 'version') {
       const { versionLean } = await import('../commands/version-lean.js');
       if (!(await versionLean(cmd.argv))) await (await import('../commands/version.js')).version(cmd.argv);
+      return;
+    }
+    if (cmd.name === 'pull' || cmd.name === 'fetch') {
+      await (await import('../commands/transfer.js'))[cmd.name](cmd.argv as never);
       return;
     }
     const { imagesLsLean } = await import('../commands/images-ls-lean.js');
