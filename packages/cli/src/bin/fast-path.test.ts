@@ -64,6 +64,8 @@ test('fastCommand leaves everything else to yargs', () => {
     ['pull', 'x', '--plain-http=yes'],
     ['push', 'x'],
     ['--namespace', 'version', 'images', 'rm', 'x'],
+    ['pull', '-u=me:pw', 'x'],
+    ['-n=k8s.io', 'version'],
   ]) {
     assert.equal(fastCommand(args, env), undefined, args.join(' '));
   }

@@ -20,7 +20,9 @@ const IMAGES_LS_OPTIONS = {
   platform: { type: 'string' },
 } as const;
 
-// `pull` and `fetch` (as transfer-commands.ts defines them; `--no-unpack` goes to yargs).
+// `pull` and `fetch` (as transfer-commands.ts defines them; `--no-unpack` goes to yargs). yargs
+// lets `--platform` and `--label` swallow every word after them, so there `pull --platform
+// linux/amd64 busybox` lacks its reference; here the reference stays a reference.
 const PULL_OPTIONS = {
   'plain-http': { type: 'boolean' },
   'hosts-dir': { type: 'string' },
@@ -48,7 +50,8 @@ function number(v: string | undefined): number | undefined {
  * unusual (help, unknown options, other spellings), which yargs then handles as always.
  */
 export function fastCommand(args: string[], env: NodeJS.ProcessEnv = process.env): FastCommand | undefined {
-  if (args.some((a) => a === '--' || a.startsWith('--no-') || a === '-h' || a === '--help')) return undefined;
+  // `-u=x` is `x` to yargs but `=x` to parseArgs: such spellings go to yargs.
+  if (args.some((a) => a === '--' || a.startsWith('--no-') || a === '-h' || a === '--help' || /^-[^-]=/.test(a))) return undefined;
   // The first word that is neither an option nor an option's value names the command.
   const first = args.find((a, i) => !a.startsWith('-') && !/^(-a|--address|-n|--namespace|--timeout|--format)$/.test(args[i - 1] ?? ''));
   const options = first === undefined ? undefined : OPTIONS_OF[first];

@@ -122,7 +122,8 @@ export function createMemoryContent(): MemoryContent {
       return {
         async write(data) {
           check();
-          mine.parts.push(data.slice());
+          // A copy: on a Buffer, slice() is a view, and the caller may reuse or move its memory.
+          mine.parts.push(new Uint8Array(data));
           mine.size += data.length;
           mine.hash.update(data);
           mine.updatedAt = new Date();

@@ -38,6 +38,24 @@ async function checkStatus(w: Writer, want: Check, started: [number, number], up
 /** writerCases cover opening, writing, status, resume, truncation and commit. */
 export const writerCases: SuiteCase[] = [
   {
+    name: 'writer: keeps nothing of a Buffer it was given once write resolves',
+    async run({ store }) {
+      // A producer may reuse or move a chunk's memory once its write is done (a pull moves its
+      // download batches to the apply worker).
+      const b = blob(64 * 1024 + 5);
+      const w = await store.writer({ ref: 'no-keep', total: b.data.length, expected: b.digest });
+      await withWriter(w, async () => {
+        for (let off = 0; off < b.data.length; off += 16 * 1024) {
+          const chunk = Buffer.from(b.data.subarray(off, off + 16 * 1024));
+          await w.write(chunk);
+          chunk.fill(0xee);
+        }
+        await w.commit(b.data.length, b.digest, { labels: GC_ROOT });
+      });
+      await readBack(store, b, 'after the caller overwrote its buffers');
+    },
+  },
+  {
     name: 'writer: write, commit and read back blobs of several sizes',
     async run({ store }) {
       await writeCommitRead(store, 0, 1);
