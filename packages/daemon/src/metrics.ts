@@ -6,6 +6,9 @@ import { isMetricsProvider, type Kernel, type MetricFamily } from '@ctrd/plugin'
 import type { Logger } from '@ctrd/log';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** IDLE_SAMPLE_MS is how often the event-loop lag is sampled (the only timer of an idle daemon). */
+const IDLE_SAMPLE_MS = 100;
+
 /**
  * DaemonMetrics holds ctrd's Prometheus registry: gRPC request counts and latencies, plugin
  * init times, process metrics, and whatever plugins report through `collectMetrics`. It serves
@@ -22,7 +25,9 @@ export class DaemonMetrics {
 
   constructor(kernel: Kernel, opts: { histogram: boolean }) {
     this.#kernel = kernel;
-    collectDefaultMetrics({ register: this.registry, prefix: 'ctrd_' });
+    // The event-loop lag histogram samples on a timer; prom-client's 10 ms default woke an idle
+    // daemon 100 times a second.
+    collectDefaultMetrics({ register: this.registry, prefix: 'ctrd_', eventLoopMonitoringPrecision: IDLE_SAMPLE_MS });
     // These three are gauges named like counters, which Prometheus' own lint rejects.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
       this.registry.removeSingleMetric(`ctrd_${name}`);
