@@ -10,6 +10,8 @@ import type { ApplyWorkerOptions, ToMain, ToWorker } from './apply-protocol.js';
 export const APPLY_WINDOW = 8 << 20;
 /** APPLY_BATCH is the size small chunks are gathered to before being posted. */
 const APPLY_BATCH = 512 << 10;
+/** An idle worker is ended after this long, so an idle daemon holds no second heap. */
+const IDLE_MS = 60_000;
 
 /** WorkerApplyOptions are {@link ApplyStreamOptions} and how the stream's chunks may be moved. */
 export interface WorkerApplyOptions extends ApplyStreamOptions {
@@ -26,8 +28,6 @@ export interface WorkerApplyOptions extends ApplyStreamOptions {
 function movable(chunk: Uint8Array): boolean {
   return chunk.byteLength >= APPLY_BATCH && chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer && chunk.byteLength === chunk.buffer.byteLength;
 }
-/** An idle worker is ended after this long, so an idle daemon holds no second heap. */
-const IDLE_MS = 60_000;
 
 /**
  * workerUrl finds the worker's module: beside this one when running tsc's output, else through
