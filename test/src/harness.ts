@@ -13,6 +13,8 @@ import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fi
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD and CTRCTL are the built binaries. */
 export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
+/** CTRD_NODE_FLAGS are the node flags ctrd is run with (see the launcher, packages/daemon/src/bin/ctrd-launcher.ts). */
+export const CTRD_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8'];
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 
 /** RunResult is a finished command. */
@@ -117,7 +119,7 @@ export class TestDaemon {
 
   /** boot starts the ctrd process for this config. */
   async boot(opts: TestDaemonOptions = {}): Promise<void> {
-    const proc = spawn(process.execPath, [CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
+    const proc = spawn(process.execPath, [...CTRD_NODE_FLAGS, CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
