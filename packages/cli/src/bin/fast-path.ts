@@ -14,6 +14,11 @@ const GLOBAL_OPTIONS = {
   format: { type: 'string' },
 } as const;
 
+/** GLOBAL_VALUE_FLAGS are the spellings of the global options, all of which take a value. */
+const GLOBAL_VALUE_FLAGS = new Set(
+  Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) => [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])]),
+);
+
 const IMAGES_LS_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   snapshotter: { type: 'string' },
@@ -53,7 +58,7 @@ export function fastCommand(args: string[], env: NodeJS.ProcessEnv = process.env
   // `-u=x` is `x` to yargs but `=x` to parseArgs: such spellings go to yargs.
   if (args.some((a) => a === '--' || a.startsWith('--no-') || a === '-h' || a === '--help' || /^-[^-]=/.test(a))) return undefined;
   // The first word that is neither an option nor an option's value names the command.
-  const first = args.find((a, i) => !a.startsWith('-') && !/^(-a|--address|-n|--namespace|--timeout|--format)$/.test(args[i - 1] ?? ''));
+  const first = args.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_FLAGS.has(args[i - 1] ?? ''));
   const options = first === undefined ? undefined : OPTIONS_OF[first];
   if (!options) return undefined;
   let parsed;
