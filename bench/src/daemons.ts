@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
@@ -10,8 +10,16 @@ import { pidsMatching } from './proc.js';
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD is the bundled ctrd entry point (the package's `bin`). */
 export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
-/** CTRD_NODE_FLAGS are the node flags ctrd is run with (see the launcher, packages/daemon/src/bin/ctrd-launcher.ts). */
-export const CTRD_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8'];
+/**
+ * ctrdNodeFlags are the node flags ctrd runs with: those on the first line of its launcher
+ * (`#!/usr/bin/env -S node <flags>`), which is their only copy.
+ */
+export function ctrdNodeFlags(): string[] {
+  const first = readFileSync(CTRD, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
+  if (!m) throw new Error(`${CTRD}: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
 /** CTRCTL is the bundled ctrctl entry point (the package's `bin`). */
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 
@@ -137,7 +145,7 @@ export class BenchDaemon {
   async start(): Promise<number> {
     // The log goes to a file: a pipe the benchmark loop does not drain would stall the daemon.
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...CTRD_NODE_FLAGS, ...this.nodeArgs, CTRD, '--config', this.configPath]];
+    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...ctrdNodeFlags(), ...this.nodeArgs, CTRD, '--config', this.configPath]];
     const t0 = process.hrtime.bigint();
     // Its own process group: a Ctrl-C reaches the harness, which stops the daemons in order.
     const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });

@@ -13,9 +13,17 @@ import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fi
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD and CTRCTL are the built binaries. */
 export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
-/** CTRD_NODE_FLAGS are the node flags ctrd is run with (see the launcher, packages/daemon/src/bin/ctrd-launcher.ts). */
-export const CTRD_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=8'];
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
+/**
+ * ctrdNodeFlags are the node flags ctrd runs with: those on the first line of its launcher
+ * (`#!/usr/bin/env -S node <flags>`), which is their only copy.
+ */
+export function ctrdNodeFlags(): string[] {
+  const first = readFileSync(CTRD, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
+  if (!m) throw new Error(`${CTRD}: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
 
 /** RunResult is a finished command. */
 export interface RunResult {
@@ -119,7 +127,7 @@ export class TestDaemon {
 
   /** boot starts the ctrd process for this config. */
   async boot(opts: TestDaemonOptions = {}): Promise<void> {
-    const proc = spawn(process.execPath, [...CTRD_NODE_FLAGS, CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
+    const proc = spawn(process.execPath, [...ctrdNodeFlags(), CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=8
+#!/usr/bin/env -S node --min-semi-space-size=8 --initial-old-space-size=64
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
@@ -6,10 +6,16 @@ import { runWithCodeCache } from '../code-cache.js';
 // The entry of the bundled daemon (`bundle/ctrd.js`): the daemon itself is one CommonJS file
 // beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
 // tsc's output has no such file: run `dist/bin/ctrd.js` there.
-// `--min-semi-space-size=8` (also in `npm start`, the systemd unit and the test and bench
-// harnesses): with V8's 1 MB starting young generation, about one daemon start in five stayed
-// there and then ran a full collection every ~30 ms while a large upload streamed in, at twice
-// the CPU (bench/README.md, "A daemon in five ingested at twice the CPU").
+// The node flags on the first line are the daemon's only copy: `npm start` and the systemd unit
+// run this file as it is, and the test and bench harnesses read the flags from this line.
+// - `--min-semi-space-size=8`: with V8's 1 MB starting young generation, about one daemon start
+//   in five stayed there and then ran a full collection every ~30 ms while a large upload
+//   streamed in, at twice the CPU (bench/README.md, "A daemon in five ingested at twice the CPU").
+// - `--initial-old-space-size=64`: once a few full collections have sized the old generation to
+//   a small live heap (~16 MB), V8 starts marking as soon as the room left below its limit is
+//   less than the young generation's capacity, which was nearly always; every MB a large upload
+//   or pull promoted then cost a full collection. 64 MB is the least limit V8 sets after a full
+//   collection (bench/README.md, "Full collections after the old generation was sized").
 const bundle = fileURLToPath(new URL('./ctrd.cjs', import.meta.url));
 if (!existsSync(bundle)) {
   process.stderr.write(`ctrd: ${bundle} is missing; build it with \`npm run build\`\n`);
