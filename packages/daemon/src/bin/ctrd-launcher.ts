@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=8 --initial-old-space-size=64
+#!/usr/bin/env -S node --min-semi-space-size=8 --initial-old-space-size=128
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
@@ -11,11 +11,12 @@ import { runWithCodeCache } from '../code-cache.js';
 // - `--min-semi-space-size=8`: with V8's 1 MB starting young generation, about one daemon start
 //   in five stayed there and then ran a full collection every ~30 ms while a large upload
 //   streamed in, at twice the CPU (bench/README.md, "A daemon in five ingested at twice the CPU").
-// - `--initial-old-space-size=64`: once a few full collections have sized the old generation to
-//   a small live heap (~16 MB), V8 starts marking as soon as the room left below its limit is
-//   less than the young generation's capacity, which was nearly always; every MB a large upload
-//   or pull promoted then cost a full collection. 64 MB is the least limit V8 sets after a full
-//   collection (bench/README.md, "Full collections after the old generation was sized").
+// - `--initial-old-space-size=128`: once a few full collections have sized the old generation
+//   to a small live heap (~16 MB), V8 set its limit to ~32 MB and started marking almost at
+//   once; the buffers of a large upload or download that lived through scavenges, whose bytes V8
+//   counts against that limit, then cost a full collection every few MB. 128 MB is the least
+//   limit V8 sets after a full collection (bench/README.md, "Full collections once the old
+//   generation was sized").
 const bundle = fileURLToPath(new URL('./ctrd.cjs', import.meta.url));
 if (!existsSync(bundle)) {
   process.stderr.write(`ctrd: ${bundle} is missing; build it with \`npm run build\`\n`);
