@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PREWRAPPED, dynamicImport, runWithCodeCache } from './code-cache.js';
+import { PREWRAPPED, dynamicImport, readSource, runWithCodeCache } from './code-cache.js';
 
 const ran = globalThis as { __codeCacheTest?: unknown[] };
 
@@ -87,4 +87,25 @@ test('runWithCodeCache compiles a file that carries its own wrapper as it is, wi
   assert.equal(runWithCodeCache(file, { cacheDir, writeAfterMs: 0 }).cache, 'used');
   assert.equal(runWithCodeCache(file, { cacheDir, cache: false }).cache, 'none');
   assert.deepEqual(ran.__codeCacheTest, Array(3).fill(['function', 'object', true]));
+});
+
+test('readSource reads ASCII and UTF-8 files to the same strings as a UTF-8 read', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of [['ascii.cjs', 'const s = "plain \\u00e9";\n'], ['utf8.cjs', 'const s = "caf\u00e9 \u2713 \u{1f40b}";\n'], ['empty.cjs', '']]) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    assert.equal(readSource(file), text, name);
+  }
+});
+
+test('runWithCodeCache runs a file whose source is not ASCII', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'bundle.cjs');
+  writeFileSync(file, '(globalThis.__codeCacheTest ??= []).push("caf\u00e9 \u2713".length);\n');
+  ran.__codeCacheTest = [];
+  runWithCodeCache(file, { cacheDir: join(dir, 'cache'), writeAfterMs: 0 });
+  assert.deepEqual(ran.__codeCacheTest, [6]);
+  await sleep(50);
 });
