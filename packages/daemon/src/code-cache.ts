@@ -112,10 +112,10 @@ function stripShebang(source: string): string {
 }
 
 /**
- * readSource reads a script's source. esbuild writes bundles in ASCII (it escapes the rest), and
- * an ASCII file read as latin1 is the same string at a tenth of the cost of decoding UTF-8: 1–2
- * against 14–18 ms for the daemon's 4 MB bundle on the development machine. Anything else is
- * decoded as UTF-8.
+ * readSource reads a script's source. The daemon's bundle is ASCII (scripts/bundle.mjs escapes
+ * what esbuild leaves), and an ASCII file read as latin1 is the same string at a tenth of the
+ * cost of decoding UTF-8: 1–2 against 14–18 ms for the 4 MB bundle on the development machine.
+ * Anything else is decoded as UTF-8.
  */
 export function readSource(file: string): string {
   const bytes = readFileSync(file);
