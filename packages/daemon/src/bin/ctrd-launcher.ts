@@ -13,10 +13,10 @@ import { runWithCodeCache } from '../code-cache.js';
 //   streamed in, at twice the CPU (bench/README.md, "A daemon in five ingested at twice the CPU").
 // - `--initial-old-space-size=128`: once a few full collections have sized the old generation
 //   to a small live heap (~16 MB), V8 set its limit to ~32 MB and started marking almost at
-//   once; the buffers of a large upload or download that lived through scavenges, whose bytes V8
-//   counts against that limit, then cost a full collection every few MB. 128 MB is the least
-//   limit V8 sets after a full collection (bench/README.md, "Full collections once the old
-//   generation was sized").
+//   once; the buffers of a large upload or download that lived through scavenges (V8 appears to
+//   count their bytes against that limit too) then cost a full collection every few MB. With
+//   this flag V8 sets no limit below 128 MB after a full collection (bench/README.md, "Full
+//   collections once the old generation was sized").
 const bundle = fileURLToPath(new URL('./ctrd.cjs', import.meta.url));
 if (!existsSync(bundle)) {
   process.stderr.write(`ctrd: ${bundle} is missing; build it with \`npm run build\`\n`);
