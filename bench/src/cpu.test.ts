@@ -19,7 +19,6 @@ test('cpuMs of this process grows with work and is undefined for a pid that does
   // A tick may be charged before the first check, so the loop need not run at all.
   let x = 0;
   while (cpuMs(process.pid)! <= before && Date.now() - t0 < 5000) for (let i = 0; i < 1e5; i++) x += Math.sqrt(i);
-  assert.ok(Number.isFinite(x));
   assert.ok(cpuMs(process.pid)! > before, 'no CPU time charged after 5 s of spinning');
   assert.equal(cpuMs(2 ** 22 + 1), undefined);
 });
