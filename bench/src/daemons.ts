@@ -4,22 +4,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CTRD_LAUNCHER, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { pidsMatching } from './proc.js';
 
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD is the bundled ctrd entry point (the package's `bin`). */
-export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
-/**
- * ctrdNodeFlags are the node flags ctrd runs with: those on the first line of its launcher
- * (`#!/usr/bin/env -S node <flags>`), which is their only copy.
- */
-export function ctrdNodeFlags(): string[] {
-  const first = readFileSync(CTRD, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
-  if (!m) throw new Error(`${CTRD}: unexpected first line ${JSON.stringify(first)}`);
-  return m[1]!.split(' ').filter(Boolean);
-}
+export const CTRD = CTRD_LAUNCHER;
 /** CTRCTL is the bundled ctrctl entry point (the package's `bin`). */
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
 

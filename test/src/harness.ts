@@ -6,24 +6,15 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CTRD_LAUNCHER, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
 
 /** TOP is the repository root. */
 export const TOP = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** CTRD and CTRCTL are the built binaries. */
-export const CTRD = join(TOP, 'packages', 'daemon', 'bundle', 'ctrd.js');
+export const CTRD = CTRD_LAUNCHER;
 export const CTRCTL = join(TOP, 'packages', 'cli', 'bundle', 'ctrctl.js');
-/**
- * ctrdNodeFlags are the node flags ctrd runs with: those on the first line of its launcher
- * (`#!/usr/bin/env -S node <flags>`), which is their only copy.
- */
-export function ctrdNodeFlags(): string[] {
-  const first = readFileSync(CTRD, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/.exec(first);
-  if (!m) throw new Error(`${CTRD}: unexpected first line ${JSON.stringify(first)}`);
-  return m[1]!.split(' ').filter(Boolean);
-}
 
 /** RunResult is a finished command. */
 export interface RunResult {

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * CTRD_LAUNCHER is the daemon's launcher, the package's `bin`. Tools that start ctrd with
+ * `process.execPath` instead of running this file pass {@link ctrdNodeFlags} themselves.
+ */
+export const CTRD_LAUNCHER = fileURLToPath(new URL('../bundle/ctrd.js', import.meta.url));
+
+const SHEBANG = /^#!\/usr\/bin\/env -S node((?: --\S+)*)$/;
+
+/**
+ * nodeFlagsOf returns the node flags of a launcher's first line (`#!/usr/bin/env -S node
+ * <flags>`). It throws on any other first line, so a changed launcher cannot quietly drop them.
+ */
+export function nodeFlagsOf(firstLine: string): string[] {
+  const m = SHEBANG.exec(firstLine);
+  if (!m) throw new Error(`launcher: unexpected first line ${JSON.stringify(firstLine)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
+/** ctrdNodeFlags are the node flags ctrd runs with; the launcher's first line is their only copy. */
+export function ctrdNodeFlags(launcher = CTRD_LAUNCHER): string[] {
+  return nodeFlagsOf(readFileSync(launcher, 'latin1').split('\n', 1)[0]!);
+}
