@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from '@ctrd/mount';
 
 /**
  * sdNotify sends a state string (e.g. `READY=1`, `STOPPING=1`) to the service manager's
@@ -7,7 +7,7 @@ import koffi from 'koffi';
  */
 export function sdNotify(state: string, socketPath = process.env.NOTIFY_SOCKET): boolean {
   if (!socketPath) return false;
-  const libc = koffi.load('libc.so.6');
+  const libc = koffi().load('libc.so.6');
   const socket = libc.func('int socket(int domain, int type, int protocol)');
   const sendto = libc.func('long sendto(int fd, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t addrlen)');
   const close = libc.func('int close(int fd)');
@@ -21,11 +21,11 @@ export function sdNotify(state: string, socketPath = process.env.NOTIFY_SOCKET):
   addr.writeUInt16LE(AF_UNIX, 0);
   path.copy(addr, 2);
   const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
-  if (fd < 0) throw new Error(`socket: errno ${koffi.errno()}`);
+  if (fd < 0) throw new Error(`socket: errno ${koffi().errno()}`);
   try {
     const msg = Buffer.from(state);
     const n = sendto(fd, msg, msg.length, 0, addr, addr.length) as number;
-    if (n < 0) throw new Error(`sendto ${socketPath}: errno ${koffi.errno()}`);
+    if (n < 0) throw new Error(`sendto ${socketPath}: errno ${koffi().errno()}`);
     return true;
   } finally {
     close(fd);

@@ -13,4 +13,4 @@ export { MountFlags, PROPAGATION_FLAGS, parseMountOptions, compactLowerdir, opti
 export { mount, mountAll, unmount, unmountAll, isNotMounted, type UnmountOptions } from './mount.js';
 export { withTempMount, cleanupTempMounts, type TempMountOptions } from './temp-mount.js';
 export { readMountInfo, isMountPoint, lookupMount, mountsUnder, type MountInfo } from './mountinfo.js';
-export { ioctl, syscallError, errnoOf, Errno, type SystemErrorCause } from './libc.js';
+export { ioctl, koffi, syscallError, errnoOf, Errno, type SystemErrorCause } from './libc.js';

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import koffi from 'koffi';
 import {
   CtrdError,
   FailedPreconditionError,
@@ -20,12 +20,25 @@ interface Libc {
   strerror(errnum: number): string;
 }
 
+type Koffi = typeof import('koffi');
+
+let koffiModule: Koffi | undefined;
+
+/**
+ * koffi returns the FFI module, required on first use: loading it (a native addon, and a loader
+ * that reads the node binary's ELF header to pick it) costs a daemon ~15 ms of CPU at start,
+ * where most starts call nothing through it.
+ */
+export function koffi(): Koffi {
+  return (koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi);
+}
+
 let libc: Libc | undefined;
 
 // Loaded on first use so that importing the package never touches the FFI.
 function load(): Libc {
   if (libc) return libc;
-  const lib = koffi.load('libc.so.6');
+  const lib = koffi().load('libc.so.6');
   libc = {
     mount: lib.func('int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *tgt, int flags)'),
@@ -88,13 +101,13 @@ export function errnoOf(err: unknown): number {
 /** sysMount calls mount(2) and returns 0 or the errno. */
 export function sysMount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number {
   const l = load();
-  return l.mount(source, target, fstype, flags, data) === 0 ? 0 : koffi.errno();
+  return l.mount(source, target, fstype, flags, data) === 0 ? 0 : koffi().errno();
 }
 
 /** sysUnmount calls umount2(2) and returns 0 or the errno. */
 export function sysUnmount(target: string, flags: number): number {
   const l = load();
-  return l.umount2(target, flags) === 0 ? 0 : koffi.errno();
+  return l.umount2(target, flags) === 0 ? 0 : koffi().errno();
 }
 
 /**
@@ -119,5 +132,5 @@ export function sysUnmountAsync(target: string, flags: number): Promise<number> 
  */
 export function ioctl(fd: number, request: number, arg: Buffer, what: string): void {
   const l = load();
-  if (l.ioctl(fd, request, arg) !== 0) throw syscallError('ioctl', koffi.errno(), what);
+  if (l.ioctl(fd, request, arg) !== 0) throw syscallError('ioctl', koffi().errno(), what);
 }

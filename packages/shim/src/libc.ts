@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from '@ctrd/mount';
 
 /**
  * Libc is the handful of Linux calls Node does not offer and the shim needs: the child
@@ -52,19 +52,19 @@ const MAX_EVENTS = 64;
 const EPOLL_EVENT_SIZE = 12;
 
 function errnoError(call: string): Error {
-  const errno = koffi.errno();
+  const errno = koffi().errno();
   const err = new Error(`${call}: errno ${errno}`) as NodeJS.ErrnoException;
   err.errno = errno;
   return err;
 }
 
 function bind(): Libc {
-  const lib = koffi.load('libc.so.6');
-  const iovec = koffi.struct('ctrd_iovec', { base: 'void *', len: 'size_t' });
-  const msghdr = koffi.struct('ctrd_msghdr', {
+  const lib = koffi().load('libc.so.6');
+  const iovec = koffi().struct('ctrd_iovec', { base: 'void *', len: 'size_t' });
+  const msghdr = koffi().struct('ctrd_msghdr', {
     name: 'void *',
     namelen: 'uint32',
-    iov: koffi.pointer(iovec),
+    iov: koffi().pointer(iovec),
     iovlen: 'size_t',
     control: 'void *',
     controllen: 'size_t',
@@ -93,7 +93,7 @@ function bind(): Libc {
         const r = waitpid(pid, status, WNOHANG) as number;
         if (r > 0) return status[0];
         if (r === 0) return undefined;
-        if (koffi.errno() !== EINTR) return undefined;
+        if (koffi().errno() !== EINTR) return undefined;
       }
     },
     receiveFd(socketFd) {
@@ -153,7 +153,7 @@ function bind(): Libc {
     },
     unmount(target) {
       if (umount2(target, 0) === 0) return true;
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       if (errno === EINVAL || errno === ENOENT) return false;
       throw errnoError(`umount2 ${target}`);
     },

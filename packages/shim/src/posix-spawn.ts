@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { koffi } from '@ctrd/mount';
 
 /** SpawnRequest describes a process for {@link posixSpawn}. */
 export interface SpawnRequest {
@@ -38,7 +38,7 @@ let bound: Bound | null | undefined;
 
 function bind(): Bound | null {
   try {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     return {
       spawnp: lib.func('int posix_spawnp(_Out_ int *, const char *, void *, void *, const char **, const char **)'),
       actionsInit: lib.func('int posix_spawn_file_actions_init(void *)'),

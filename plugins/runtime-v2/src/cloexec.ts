@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import koffi from 'koffi';
+import { koffi } from '@ctrd/mount';
 
 const F_GETFD = 1;
 const F_SETFD = 2;
@@ -15,7 +15,7 @@ let fcntl: ((fd: number, cmd: number, arg: number) => number) | undefined;
  * is dup'ed onto fds 0-2, which clears the flag there.
  */
 export function closeOnExec(): void {
-  fcntl ??= koffi.load('libc.so.6').func('int fcntl(int fd, int cmd, int arg)') as unknown as (fd: number, cmd: number, arg: number) => number;
+  fcntl ??= koffi().load('libc.so.6').func('int fcntl(int fd, int cmd, int arg)') as unknown as (fd: number, cmd: number, arg: number) => number;
   let names: string[];
   try {
     names = readdirSync('/proc/self/fd');

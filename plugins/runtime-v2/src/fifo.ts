@@ -1,5 +1,4 @@
-import koffi from 'koffi';
-import { syscallError } from '@ctrd/mount';
+import { koffi, syscallError } from '@ctrd/mount';
 
 let cMkfifo: ((path: string, mode: number) => number) | undefined;
 
@@ -9,6 +8,6 @@ let cMkfifo: ((path: string, mode: number) => number) | undefined;
  * time. Failures are errdefs errors: an existing path AlreadyExists, a missing parent NotFound.
  */
 export function mkfifo(path: string, mode: number): void {
-  cMkfifo ??= koffi.load('libc.so.6').func('int mkfifo(const char *path, uint32_t mode)') as unknown as (path: string, mode: number) => number;
-  if (cMkfifo(path, mode) !== 0) throw syscallError('mkfifo', koffi.errno(), `mkfifo ${path}`);
+  cMkfifo ??= koffi().load('libc.so.6').func('int mkfifo(const char *path, uint32_t mode)') as unknown as (path: string, mode: number) => number;
+  if (cMkfifo(path, mode) !== 0) throw syscallError('mkfifo', koffi().errno(), `mkfifo ${path}`);
 }
