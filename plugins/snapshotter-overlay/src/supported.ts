@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, unmountAll } from '@ctrd/mount';
 
@@ -39,16 +39,28 @@ async function removeProbeLeftovers(root: string): Promise<void> {
 }
 
 /**
- * overlayUnsupportedReason sweeps what earlier probes left, tries a real two-layer overlay mount
- * in a scratch directory under `root` and returns why overlay cannot be used there (no overlay in
- * the kernel, not root, the backing filesystem refuses), or undefined when it works. The scratch
- * directory is always removed.
+ * VERDICT names the file under the root that records a successful probe: the boot and the
+ * root's device it was made on. Within one boot the kernel cannot gain or lose overlay's
+ * features (the module's presence is checked on every start), so a start on the same boot and
+ * the same filesystem trusts it and mounts nothing. Failures are never recorded.
  */
-export async function overlayUnsupportedReason(root: string): Promise<string | undefined> {
-  if (!overlayInKernel()) return 'overlay is not listed in /proc/filesystems';
-  if (process.getuid?.() !== 0) return 'mounting overlay needs root';
-  await mkdir(root, { recursive: true });
-  await removeProbeLeftovers(root);
+const VERDICT = 'overlay-supported';
+
+/** probeKey identifies what a probe's verdict holds for, or undefined when the boot is unknown. */
+async function probeKey(root: string): Promise<string | undefined> {
+  try {
+    const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    return `boot ${boot} dev ${(await stat(root)).dev}\n`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * mountProbe tries a real two-layer overlay mount in a scratch directory under `root` and
+ * returns why it failed, or undefined when it worked. The scratch directory is always removed.
+ */
+async function mountProbe(root: string): Promise<string | undefined> {
   const td = await mkdtemp(join(root, PROBE_PREFIX));
   try {
     for (const d of ['lower1', 'lower2', 'upper', 'work', 'merged']) await mkdir(join(td, d));
@@ -64,4 +76,24 @@ export async function overlayUnsupportedReason(root: string): Promise<string | u
   } finally {
     await rm(td, { recursive: true, force: true });
   }
+}
+
+/**
+ * overlayUnsupportedReason returns why overlay cannot be used under `root` (no overlay in the
+ * kernel, not root, the backing filesystem refuses), or undefined when it works. It sweeps what
+ * earlier probes left, then trusts a verdict recorded on this boot for this filesystem, or
+ * else runs `probe` (a real mount by default) and records a success.
+ */
+export async function overlayUnsupportedReason(root: string, probe: (root: string) => Promise<string | undefined> = mountProbe): Promise<string | undefined> {
+  if (!overlayInKernel()) return 'overlay is not listed in /proc/filesystems';
+  if (process.getuid?.() !== 0) return 'mounting overlay needs root';
+  await mkdir(root, { recursive: true });
+  await removeProbeLeftovers(root);
+  const key = await probeKey(root);
+  const verdict = join(root, VERDICT);
+  if (key !== undefined && (await readFile(verdict, 'utf8').catch(() => undefined)) === key) return undefined;
+  const reason = await probe(root);
+  if (reason === undefined && key !== undefined) await writeFile(verdict, key);
+  else if (reason !== undefined) await rm(verdict, { force: true });
+  return reason;
 }
