@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CLOCK_TICKS is the kernel's USER_HZ, the unit of utime and stime in `/proc/<pid>/stat` (100 on Linux). */
 export const CLOCK_TICKS = 100;
@@ -26,6 +26,29 @@ export function cpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * threadsCpuMs sums the time every thread of `pid` has run, from `/proc/<pid>/task/<tid>/schedstat`
+ * (nanoseconds, where {@link cpuMs} counts 10 ms ticks), in ms; undefined when it is gone.
+ * Threads that ended earlier are not counted.
+ */
+export function threadsCpuMs(pid: number): number | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended since the listing
+    }
+  }
+  return ns / 1e6;
 }
 
 /** CpuSnapshot is the CPU time of some processes at one moment, by pid. */
