@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -55,5 +55,17 @@ test('a failed probe is reported every time and removes an outdated verdict', as
   assert.equal(await overlayUnsupportedReason(root, probe), 'overlay mount failed');
   assert.equal(existsSync(join(root, 'overlay-supported')), false);
   assert.equal(await overlayUnsupportedReason(root, probe), 'overlay mount failed');
+  assert.equal(probe.calls, 2);
+});
+
+test('a verdict that cannot be recorded fails nothing', async (t) => {
+  const root = scratch(t);
+  if (root === undefined) return;
+  // A directory in the verdict's place: writing it fails with EISDIR, removing it with ERR_FS_EISDIR.
+  mkdirSync(join(root, 'overlay-supported'));
+  const probe = countingProbe();
+  assert.equal(await overlayUnsupportedReason(root, probe), undefined);
+  assert.equal(await overlayUnsupportedReason(root, countingProbe('overlay mount failed')), 'overlay mount failed');
+  assert.equal(await overlayUnsupportedReason(root, probe), undefined);
   assert.equal(probe.calls, 2);
 });

@@ -93,7 +93,8 @@ export async function overlayUnsupportedReason(root: string, probe: (root: strin
   const verdict = join(root, VERDICT);
   if (key !== undefined && (await readFile(verdict, 'utf8').catch(() => undefined)) === key) return undefined;
   const reason = await probe(root);
-  if (reason === undefined && key !== undefined) await writeFile(verdict, key);
-  else if (reason !== undefined) await rm(verdict, { force: true });
+  // The verdict only saves the next start a probe: failing to record it fails nothing.
+  if (reason === undefined && key !== undefined) await writeFile(verdict, key).catch(() => {});
+  else if (reason !== undefined) await rm(verdict, { force: true }).catch(() => {});
   return reason;
 }
