@@ -30,6 +30,13 @@ const nativeBindings = {
 // ctrctl: ESM with its commands as lazily imported chunks (`splitting`).
 await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cli/bundle' });
 
+// The shim's two commands, one ESM file each. A shim server boots for the first task of a
+// namespace and again after it has idled out, and the delete command runs for every shim found
+// dead: each start used to resolve and read the package's modules one by one (~100 ms).
+for (const name of ['shim-server', 'shim-delete']) {
+  await bundleEsm({ entry: `packages/shim/dist/bin/${name}.js`, outdir: 'packages/shim/bundle', splitting: false });
+}
+
 // ctrd: one CommonJS file, `ctrd.cjs`, which its small ESM entry `ctrd.js` compiles with V8's
 // code cache (Node 20 caches no compiled ESM). Its lazy imports stay lazy in evaluation.
 const daemonDist = join(top, 'packages/daemon/dist/bin');
