@@ -6,8 +6,10 @@
 //
 //   node bench/dist/start-ab.js [--rounds 20] [--keep-root] <launcher-A> <launcher-B>
 //
-// A launcher is a copy of packages/daemon/bundle/ctrd.js with its ctrd.cjs beside it (copy the
-// whole directory before rebuilding, and drop the copy's .cache so each build writes its own).
+// A launcher is a copy of packages/daemon/bundle/ctrd.js with its ctrd.cjs beside it: copy the
+// whole directory before rebuilding, next to it (packages/daemon/bundle-before), so the bundle
+// still finds its native modules in the repository's node_modules, and drop the copy's .cache
+// so each build writes its own.
 // --keep-root starts each build on the root its previous start left, as an operator's restart
 // does; without it every start gets a fresh root and state.
 import { spawn } from 'node:child_process';
