@@ -44,6 +44,8 @@ export interface AnswerOptions {
   hint?: string;
   /** wait until `ctr version` answers, not only until the socket accepts connections. */
   version: boolean;
+  /** the `ctr` command that must answer instead of `version` (with `version` set). */
+  command?: string[];
   /** the namespace `ctr version` runs in (ctr's default otherwise). */
   namespace?: string;
 }
@@ -57,7 +59,7 @@ export async function waitForAnswer(proc: ChildProcess, address: string, o: Answ
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${o.what} exited with ${proc.exitCode}${o.hint ?? ''}`);
     const ns = o.namespace ? ['--namespace', o.namespace] : [];
-    if ((await listening(address)) && (!o.version || timed('ctr', ['--address', address, ...ns, 'version']).code === 0)) return;
+    if ((await listening(address)) && (!o.version || timed('ctr', ['--address', address, ...ns, ...(o.command ?? ['version'])]).code === 0)) return;
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`${o.what} did not answer within 30 s${o.hint ?? ''}`);
@@ -132,8 +134,11 @@ export class BenchDaemon {
     return this.proc?.pid;
   }
 
-  /** start boots the daemon and resolves with the milliseconds until `ctr version` answers. */
-  async start(): Promise<number> {
+  /**
+   * start boots the daemon and resolves with the milliseconds until `ctr version` (or the `ctr`
+   * command given) answers.
+   */
+  async start(command?: string[]): Promise<number> {
     // The log goes to a file: a pipe the benchmark loop does not drain would stall the daemon.
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
     const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...ctrdNodeFlags(), ...this.nodeArgs, CTRD, '--config', this.configPath]];
@@ -143,7 +148,7 @@ export class BenchDaemon {
     closeSync(log);
     this.proc = proc;
     this.#exit = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitForAnswer(proc, this.address, { what: this.kind, hint: `; see ${join(this.dir, 'daemon.log')}`, version: true, namespace: this.namespace });
+    await waitForAnswer(proc, this.address, { what: this.kind, hint: `; see ${join(this.dir, 'daemon.log')}`, version: true, command, namespace: this.namespace });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Floors of the daemon rows: the least a Node daemon built on @grpc/grpc-js does for the same
-// calls. It loads grpc-js, binds a unix socket and answers the three calls `ctr version` makes
-// (Namespaces.Get, Version.Version, Introspection.Server) with empty messages, which decode as
-// defaults, and Content.Write as `ctr content ingest` drives it: a running sha256 of the data,
+// calls. It loads grpc-js, binds a unix socket and answers the two calls `ctr version` makes
+// (Version.Version, Introspection.Server), and Namespaces.Get, with empty messages, which decode
+// as defaults, and Content.Write as `ctr content ingest` drives it: a running sha256 of the data,
 // kept nowhere. With `--blob <file>` it also serves Content.Info and Content.Read of that file
 // from memory, enough for `ctr content get`. No config, plugins, logging or storage.
 import { createHash, type Hash } from 'node:crypto';

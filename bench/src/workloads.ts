@@ -50,11 +50,14 @@ export function ensureImage(d: BenchDaemon, ctx: BenchContext): void {
   if (!d.must(['images', 'ls', '-q']).stdout.split('\n').includes(IMAGE)) d.must(['images', 'import', ctx.fixtures.archive]);
 }
 
-/** freshStart times a new daemon of `d`'s kind, with an empty root, until `ctr version` answers. */
-async function freshStart(d: BenchDaemon, ctx: BenchContext): Promise<number> {
+/**
+ * freshStart times a new daemon of `d`'s kind, with an empty root, until `ctr version` (or the
+ * `ctr` command given) answers.
+ */
+async function freshStart(d: BenchDaemon, ctx: BenchContext, command?: string[]): Promise<number> {
   const fresh = await BenchDaemon.create(d.kind, ctx.parent);
   try {
-    return await fresh.start();
+    return await fresh.start(command);
   } finally {
     await fresh.dispose();
   }
@@ -157,11 +160,20 @@ export const WORKLOADS: Workload[] = [
     sample: (d, ctx) => freshStart(d, ctx),
   },
   {
+    id: 'daemon-start-ready',
+    title: 'daemon start (empty root) until `ctr plugins ls` answers',
+    unit: 'ms',
+    cpu: false,
+    detail: () =>
+      'fresh root/state per sample; Introspection.Plugins answers once every plugin has loaded (ctrd answers `ctr version` before, and holds other calls until then); no target',
+    sample: (d, ctx) => freshStart(d, ctx, ['plugins', 'ls']),
+  },
+  {
     id: 'daemon-start-floor',
     title: 'floor of daemon start: a bare @grpc/grpc-js server vs containerd, until `ctr version` answers',
     unit: 'ms',
     cpu: false,
-    detail: () => 'containerd column: containerd with a fresh root (as `daemon-start`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the three calls of `ctr version` with empty messages, no config, plugins or storage',
+    detail: () => 'containerd column: containerd with a fresh root (as `daemon-start`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages, no config, plugins or storage',
     sample: (d, ctx, n) => (d.kind === 'ctrd' ? grpcStartFloor(ctx.parent, n) : freshStart(d, ctx)),
   },
   {

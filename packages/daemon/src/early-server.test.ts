@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,12 +10,13 @@ import { bindService } from '@ctrd/grpc';
 import { EarlyServer } from './early-server.js';
 import { VERSION } from './version.js';
 
-async function withServer(fn: (s: EarlyServer, address: string) => Promise<void>): Promise<void> {
+async function withServer(fn: (s: EarlyServer, address: string, dir: string) => Promise<void>, uuid = false): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-early-'));
   const address = join(dir, 'ctrd.sock');
-  const s = await EarlyServer.listen({ address, maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, uid: 0, gid: 0, version: true });
+  const uuidDir = uuid ? join(dir, 'root', 'io.containerd.grpc.v1.introspection') : undefined;
+  const s = await EarlyServer.listen({ address, maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, uid: 0, gid: 0, version: true, uuidDir });
   try {
-    await fn(s, address);
+    await fn(s, address, dir);
   } finally {
     await s.close();
     await rm(dir, { recursive: true, force: true });
@@ -52,6 +53,28 @@ test('EarlyServer answers Version before the plugins load and holds other calls 
       i.close();
     }
   });
+});
+
+test('EarlyServer answers Introspection.Server from the UUID file before the plugins load, and holds Plugins', async () => {
+  await withServer(async (s, address, dir) => {
+    const i = new IntrospectionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    try {
+      const { uuid } = await unary<{ uuid: string }>((cb) => i.server({}, cb));
+      assert.match(uuid, /^[0-9a-f-]{36}$/);
+      assert.equal(await readFile(join(dir, 'root', 'io.containerd.grpc.v1.introspection', 'uuid'), 'utf8'), uuid);
+      let answered = false;
+      const held = unary<{ plugins: unknown[] }>((cb) => i.plugins({ filters: [] }, cb)).then((r) => ((answered = true), r));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(answered, false, 'Plugins must wait for the plugins, not answer UNIMPLEMENTED');
+      s.addServices([introspection]);
+      await s.open();
+      assert.deepEqual((await held).plugins, []);
+      // The plugin's Server replaces the early one.
+      assert.equal((await unary<{ uuid: string }>((cb) => i.server({}, cb))).uuid, 'u-1');
+    } finally {
+      i.close();
+    }
+  }, true);
 });
 
 test('EarlyServer refuses held calls with UNAVAILABLE when start-up fails, and close removes the socket', async () => {

@@ -2,10 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import type { Http2Server, ServerHttp2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { constants as h2 } from 'node:http2';
 import { VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
+import { IntrospectionService } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
 import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DaemonConfig } from '@ctrd/config';
 import { bindService, type BoundService } from '@ctrd/grpc';
 import { prepareSocket, secureSocket } from './socket.js';
+import { INTROSPECTION_PLUGIN, serverUUID } from './server-uuid.js';
 import { REVISION, VERSION } from './version.js';
 
 /** EarlyServerOptions configures an EarlyServer. */
@@ -17,6 +20,11 @@ export interface EarlyServerOptions {
   gid: number;
   /** serve Version before the plugins load (false when the version plugin is disabled). */
   version: boolean;
+  /**
+   * where the server UUID is kept: Introspection.Server answers from it before the plugins load.
+   * Absent when the introspection plugin is disabled.
+   */
+  uuidDir?: string;
 }
 
 /** earlyServerOptions derives the early gRPC server's options from the daemon config. */
@@ -28,6 +36,7 @@ export function earlyServerOptions(config: DaemonConfig): EarlyServerOptions {
     uid: config.grpc.uid,
     gid: config.grpc.gid,
     version: !config.disabled_plugins.includes('io.containerd.grpc.v1.version'),
+    uuidDir: config.disabled_plugins.includes(INTROSPECTION_PLUGIN) ? undefined : join(config.root, INTROSPECTION_PLUGIN),
   };
 }
 
@@ -46,7 +55,9 @@ type ServerInternals = { handlers?: Map<string, unknown> } & Record<'_streamHand
 
 /**
  * EarlyServer is the daemon's gRPC server, bound to its socket before the plugins load so that
- * Version answers at once, as containerd's does. A call to any other method waits until `open`
+ * the two calls of `ctr version` answer at once: Version, and Introspection.Server with the UUID
+ * the introspection plugin serves later (one file, see serverUUID). A call to any other method
+ * (Introspection.Plugins among them) waits until `open`
  * (the plugins loaded and their services added) and is then dispatched as usual, or refused
  * with REFUSED_STREAM (UNAVAILABLE to the client) after `refuse`. When the gRPC library offers
  * no hook to hold calls, the server is only bound by `open`, after the plugins loaded.
@@ -58,7 +69,7 @@ export class EarlyServer {
   #state: 'loading' | 'open' | 'refused' = 'loading';
   readonly #held: Array<() => void> = [];
   #bound = false;
-  #version?: BoundService;
+  readonly #early: BoundService[] = [];
 
   private constructor(opts: EarlyServerOptions) {
     this.#opts = opts;
@@ -74,20 +85,21 @@ export class EarlyServer {
     const s = new EarlyServer(opts);
     await prepareSocket(opts.address);
     if (!s.#holdCalls()) return s;
-    if (opts.version) {
-      s.#version = bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) });
-      s.server.addService(s.#version.definition, s.#version.implementation);
-    }
+    if (opts.version) s.#early.push(bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) }));
+    const uuidDir = opts.uuidDir;
+    // Only the Server method: the others must wait for the plugins, not answer UNIMPLEMENTED.
+    if (uuidDir !== undefined) s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: await serverUUID(uuidDir) }) }));
+    for (const svc of s.#early) s.server.addService(svc.definition, svc.implementation);
     await s.#bind();
     return s;
   }
 
   /**
-   * addServices replaces the early Version service by the plugins' services; call it once the
-   * plugins loaded, before `open`.
+   * addServices replaces the early methods by the plugins' services; call it once the plugins
+   * loaded, before `open`.
    */
   addServices(services: Iterable<BoundService>): void {
-    if (this.#version) this.server.removeService(this.#version.definition);
+    for (const svc of this.#early.splice(0)) this.server.removeService(svc.definition);
     for (const svc of services) this.server.addService(svc.definition, svc.implementation);
   }
 

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { IntrospectionService as ContainerdIntrospection, type Plugin } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
 import { IntrospectionService as CtrdIntrospection, type PluginInfo } from '@ctrd/api/gen/ctrd/services/introspection/v1/introspection.js';
 import { parseAll } from '@ctrd/filters';
 import { bindService, grpcCodeOf, type GrpcServicePlugin } from '@ctrd/grpc';
 import { definePlugin, PluginType, type PluginRecord } from '@ctrd/plugin';
+import { serverUUID } from '../server-uuid.js';
 
 /** adaptPlugin serves introspection filter fields: `type`, `id`, `platforms`, `capabilities`. */
 function adaptPlugin(p: PluginRecord) {
@@ -41,21 +39,6 @@ function toPlugin(p: PluginRecord): Plugin {
   };
 }
 
-/** loadUUID returns the server UUID kept under `dir`, creating it on first start. */
-async function loadUUID(dir: string): Promise<string> {
-  const file = join(dir, 'uuid');
-  try {
-    const v = (await readFile(file, 'utf8')).trim();
-    if (v) return v;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const id = randomUUID();
-  await writeFile(`${file}.tmp`, id, { mode: 0o644 });
-  await rename(`${file}.tmp`, file);
-  return id;
-}
-
 /**
  * introspectionPlugin serves containerd's Introspection service (Plugins with ok/skip/error and
  * init errors, Server with a UUID created once and kept under root) and ctrd's own, which adds
@@ -65,7 +48,7 @@ export const introspectionPlugin = definePlugin<GrpcServicePlugin>({
   type: PluginType.GRPC,
   id: 'introspection',
   async init(ic) {
-    const uuid = await loadUUID(ic.rootDir);
+    const uuid = await serverUUID(ic.rootDir);
     const matching = (filters: string[]) => {
       const f = parseAll(filters);
       return ic.plugins().filter((p) => p.status !== 'pending' && f.match(adaptPlugin(p)));
