@@ -1,42 +1,37 @@
-import { contentLocalPlugins } from '@ctrd/content-local';
-import { walkingPlugins } from '@ctrd/differ-walking';
-import { eventsExchangePlugins } from '@ctrd/events-exchange';
-import { gcSchedulerPlugins } from '@ctrd/gc-scheduler';
-import { grpcServicesPlugins } from '@ctrd/grpc-services';
-import { grpcSnapshotsPlugins } from '@ctrd/grpc-snapshots';
-import { metadataLevelPlugins } from '@ctrd/metadata-level';
 import type { Registration } from '@ctrd/plugin';
-import { restartMonitorPlugins } from '@ctrd/restart-monitor';
-import { runtimeV2Plugins } from '@ctrd/runtime-v2';
-import { btrfsPlugins } from '@ctrd/snapshotter-btrfs';
-import { nativePlugins } from '@ctrd/snapshotter-native';
-import { overlayPlugins } from '@ctrd/snapshotter-overlay';
-import { transferPlugins } from '@ctrd/transfer';
-import { systemPlugins } from './services/index.js';
+
+// The plugin packages compiled into ctrd, in registration order. Each exports its registrations
+// (from its `plugin.ts`) as an array; importing a package registers nothing.
+const PACKAGES: ReadonlyArray<() => Promise<readonly Registration[]>> = [
+  // storage and core plugins
+  async () => (await import('@ctrd/content-local')).contentLocalPlugins,
+  async () => (await import('@ctrd/snapshotter-native')).nativePlugins,
+  async () => (await import('@ctrd/snapshotter-overlay')).overlayPlugins,
+  async () => (await import('@ctrd/snapshotter-btrfs')).btrfsPlugins,
+  async () => (await import('@ctrd/metadata-level')).metadataLevelPlugins,
+  async () => (await import('@ctrd/differ-walking')).walkingPlugins,
+  async () => (await import('@ctrd/events-exchange')).eventsExchangePlugins,
+  async () => (await import('@ctrd/gc-scheduler')).gcSchedulerPlugins,
+  async () => (await import('@ctrd/runtime-v2')).runtimeV2Plugins,
+  async () => (await import('@ctrd/restart-monitor')).restartMonitorPlugins,
+  // gRPC services
+  async () => (await import('@ctrd/grpc-services')).grpcServicesPlugins,
+  async () => (await import('@ctrd/grpc-snapshots')).grpcSnapshotsPlugins,
+  async () => (await import('@ctrd/transfer')).transferPlugins,
+  async () => (await import('./services/index.js')).systemPlugins,
+];
 
 /**
- * builtins lists the plugins compiled into ctrd, in registration order. Importing a plugin
- * package registers nothing; this list is the one place that decides what the daemon carries.
- * Each plugin package exports its registrations (from its `plugin.ts`) as an array.
+ * builtins lists the plugins compiled into ctrd, in registration order: this list is the one
+ * place that decides what the daemon carries. It loads one package at a time and lets the event
+ * loop turn in between, so that the gRPC socket, already bound, answers while the packages'
+ * modules are evaluated (tens of milliseconds in all).
  */
-export function builtins(): Registration[] {
-  return [
-    // storage and core plugins
-    ...contentLocalPlugins,
-    ...nativePlugins,
-    ...overlayPlugins,
-    ...btrfsPlugins,
-    ...metadataLevelPlugins,
-    ...walkingPlugins,
-    ...eventsExchangePlugins,
-    ...gcSchedulerPlugins,
-    ...runtimeV2Plugins,
-    ...restartMonitorPlugins,
-    // services
-    // gRPC services
-    ...grpcServicesPlugins,
-    ...grpcSnapshotsPlugins,
-    ...transferPlugins,
-    ...systemPlugins,
-  ];
+export async function builtins(): Promise<Registration[]> {
+  const all: Registration[] = [];
+  for (const load of PACKAGES) {
+    all.push(...(await load()));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return all;
 }

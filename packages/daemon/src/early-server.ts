@@ -87,8 +87,12 @@ export class EarlyServer {
     if (!s.#holdCalls()) return s;
     if (opts.version) s.#early.push(bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) }));
     const uuidDir = opts.uuidDir;
-    // Only the Server method: the others must wait for the plugins, not answer UNIMPLEMENTED.
-    if (uuidDir !== undefined) s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: await serverUUID(uuidDir) }) }));
+    if (uuidDir !== undefined) {
+      // Read (or create) it now: a call that waits on files while the plugins load waits behind them.
+      serverUUID(uuidDir).catch(() => {});
+      // Only the Server method: the others must wait for the plugins, not answer UNIMPLEMENTED.
+      s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: await serverUUID(uuidDir) }) }));
+    }
     for (const svc of s.#early) s.server.addService(svc.definition, svc.implementation);
     await s.#bind();
     return s;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -19,24 +19,26 @@ const loads = new Map<string, Promise<string>>();
 export function serverUUID(dir: string): Promise<string> {
   let p = loads.get(dir);
   if (!p) {
-    p = loadUUID(dir);
+    p = new Promise<string>((resolve) => resolve(loadUUID(dir)));
     loads.set(dir, p);
     p.catch(() => loads.delete(dir));
   }
   return p;
 }
 
-async function loadUUID(dir: string): Promise<string> {
+// Synchronous: a few hundred bytes on the local disk, read while the daemon starts. Each
+// asynchronous step would wait for a turn of an event loop that is busy loading the plugins.
+function loadUUID(dir: string): string {
   const file = join(dir, 'uuid');
   try {
-    const v = (await readFile(file, 'utf8')).trim();
+    const v = readFileSync(file, 'utf8').trim();
     if (v) return v;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dir, { recursive: true, mode: 0o711 });
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
   const id = randomUUID();
-  await writeFile(`${file}.tmp`, id, { mode: 0o644 });
-  await rename(`${file}.tmp`, file);
+  writeFileSync(`${file}.tmp`, id, { mode: 0o644 });
+  renameSync(`${file}.tmp`, file);
   return id;
 }

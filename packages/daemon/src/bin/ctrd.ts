@@ -16,7 +16,7 @@ interface GlobalArgs {
 
 async function loaded(argv: GlobalArgs) {
   const [{ loadConfig, configureTimeouts, DEFAULT_CONFIG_PATH }, { builtins }] = await Promise.all([import('@ctrd/config'), import('../builtins.js')]);
-  const registrations = builtins();
+  const registrations = await builtins();
   const opts = {
     path: argv.config,
     fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH,
@@ -160,7 +160,7 @@ async function cli(): Promise<void> {
           const { renderConfig, renderDefaultConfig } = await import('@ctrd/config');
           if (argv.action === 'default') {
             const { builtins } = await import('../builtins.js');
-            process.stdout.write(renderDefaultConfig(builtins()));
+            process.stdout.write(renderDefaultConfig(await builtins()));
           } else {
             const { config, registrations } = await loaded(argv as GlobalArgs);
             process.stdout.write(renderConfig(config, registrations, false));
