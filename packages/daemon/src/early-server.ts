@@ -57,10 +57,10 @@ type ServerInternals = { handlers?: Map<string, unknown> } & Record<'_streamHand
  * EarlyServer is the daemon's gRPC server, bound to its socket before the plugins load so that
  * the two calls of `ctr version` answer at once: Version, and Introspection.Server with the UUID
  * the introspection plugin serves later (one file, see serverUUID). A call to any other method
- * (Introspection.Plugins among them) waits until `open`
- * (the plugins loaded and their services added) and is then dispatched as usual, or refused
- * with REFUSED_STREAM (UNAVAILABLE to the client) after `refuse`. When the gRPC library offers
- * no hook to hold calls, the server is only bound by `open`, after the plugins loaded.
+ * (Introspection.Plugins among them) waits until `open` (the plugins loaded and their services
+ * added) and is then dispatched as usual, or refused with REFUSED_STREAM (UNAVAILABLE to the
+ * client) after `refuse`. When the gRPC library offers no hook to hold calls, the server is only
+ * bound by `open`, after the plugins loaded.
  */
 export class EarlyServer {
   readonly server: grpc.Server;
