@@ -32,8 +32,12 @@ describe('tasks on ctrd\'s own shim: stdin, tty and the shim run directory', { s
     fixtures = await mkdtemp(join(tmpdir(), 'ctrd-rtc-fixtures-'));
     runDir = join(fixtures, 'shim-run');
     await writeBusyboxArchive(fixtures, IMAGE);
-    // A run directory of its own, and a server that exits soon after its last task is gone.
-    d = await TestDaemon.start({ env: { CTRD_SHIM_RUN_DIR: runDir, CTRD_SHIM_IDLE_EXIT_MS: '2500' } });
+    // A run directory of its own, and a server that exits soon after its last task is gone
+    // (the runtime's shim_idle_exit, passed to the server by the daemon).
+    d = await TestDaemon.start({
+      env: { CTRD_SHIM_RUN_DIR: runDir },
+      toml: '[plugins."io.containerd.runtime.v2.task"]\nshim_idle_exit = "2500ms"',
+    });
     ok(ctr(['images', 'import', join(fixtures, 'busybox.tar')]));
   });
   after(async () => {

@@ -2,7 +2,7 @@ import { timeouts, TIMEOUT_KEYS } from '@ctrd/config';
 import { Exchange } from '@ctrd/events';
 import type { GrpcServicePlugin } from '@ctrd/grpc';
 import { MetadataStore } from '@ctrd/metadata';
-import { definePlugin, PluginType } from '@ctrd/plugin';
+import { definePlugin, parseDuration, PluginType } from '@ctrd/plugin';
 import { PlatformRuntime } from '@ctrd/runtime';
 import { runcOptionsFromConfig } from './runtime-options.js';
 import { DEFAULT_RUNTIME, TaskManager, type RuntimeEntry } from './task-manager.js';
@@ -16,6 +16,8 @@ export interface RuntimeV2Config {
   shim_debug: boolean;
   /** oom_score_adj given to every shim; 0 leaves the shim's own. */
   oom_score: number;
+  /** how long ctrd's shim server for a namespace stays up once its last task is gone. */
+  shim_idle_exit: string;
   platforms: string[];
 }
 
@@ -41,9 +43,13 @@ export const runtimeV2Plugin = definePlugin<TaskManager, RuntimeV2Config>({
       default_runtime: { type: 'string', doc: 'runtime for containers that name none' },
       shim_debug: { type: 'boolean', doc: 'start shims with -debug' },
       oom_score: { type: 'integer', doc: 'oom_score_adj for shim processes (0: leave as is)', min: -1000, max: 1000 },
+      shim_idle_exit: {
+        type: 'duration',
+        doc: 'how long a shim server of io.containerd.ctrd.v1 (one per namespace) stays up without tasks before it exits; the next task boots it again',
+      },
       platforms: { type: 'string[]', doc: 'platforms this runtime supports' },
     },
-    defaults: { runtimes: {}, default_runtime: DEFAULT_RUNTIME, shim_debug: false, oom_score: 0, platforms: [] },
+    defaults: { runtimes: {}, default_runtime: DEFAULT_RUNTIME, shim_debug: false, oom_score: 0, shim_idle_exit: '30s', platforms: [] },
   },
   async init(ic) {
     let publisher: Exchange | undefined;
@@ -72,6 +78,7 @@ export const runtimeV2Plugin = definePlugin<TaskManager, RuntimeV2Config>({
       runtimes,
       shimDebug: ic.config.shim_debug,
       ...(ic.config.oom_score !== 0 ? { shimOomScoreAdj: ic.config.oom_score } : {}),
+      shimIdleExitMs: parseDuration(ic.config.shim_idle_exit),
       defaultRuntime: ic.config.default_runtime,
       ...(metadata
         ? { containerRuntime: async (ns: string, id: string) => (await metadata.containers.get(ns, id)).runtime.name }

@@ -27,6 +27,17 @@ test('shimStart passes options on stdin, runs in the bundle with TTRPC_ADDRESS, 
   assert.equal(address, `unix://${cmd.bundle}/OPTS//run/ctrd.sock.ttrpc/-namespace ns -address /run/ctrd.sock -publish-binary /bin/true -id task start`);
 });
 
+test('shimStart gives the shim the idle time before a ctrd shim server exits, when one is set', async (t) => {
+  const cmd = setup(t, 'echo "unix://${CTRD_SHIM_IDLE_EXIT_MS-unset}"');
+  assert.equal(await shimStart({ ...cmd, idleExitMs: 2500 }, undefined), 'unix://2500');
+  const saved = process.env.CTRD_SHIM_IDLE_EXIT_MS;
+  delete process.env.CTRD_SHIM_IDLE_EXIT_MS;
+  t.after(() => {
+    if (saved !== undefined) process.env.CTRD_SHIM_IDLE_EXIT_MS = saved;
+  });
+  assert.equal(await shimStart(cmd, undefined), 'unix://unset');
+});
+
 test('a shim started by the daemon inherits none of its descriptors beyond stdio', async (t) => {
   const cmd = setup(t, 'ls /proc/$$/fd | sort -n | tr "\\n" " "');
   // dup() leaves close-on-exec off, as native libraries (LevelDB) leave their files.

@@ -18,6 +18,11 @@ export interface ShimCommand {
   /** `-publish-binary`: a program that could publish events (the shims use ttrpc instead). */
   publishBinary: string;
   debug?: boolean;
+  /**
+   * how long ctrd's own shim server stays up without tasks (`CTRD_SHIM_IDLE_EXIT_MS`); other
+   * shims ignore it. Undefined leaves the variable as the daemon's environment has it.
+   */
+  idleExitMs?: number;
   /** gives up after this long (the shim is killed). */
   timeoutMs?: number;
 }
@@ -40,7 +45,8 @@ function finished(cmd: ShimCommand, args: string[], out: Buffer[], stderr: strin
 
 function runShim(cmd: ShimCommand, args: string[], stdin: Uint8Array | undefined): Promise<Output> {
   const argv = ['-namespace', cmd.namespace, '-address', cmd.address, '-publish-binary', cmd.publishBinary, ...args];
-  const env = { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress };
+  const env: NodeJS.ProcessEnv = { ...process.env, GOMAXPROCS: '2', TTRPC_ADDRESS: cmd.ttrpcAddress };
+  if (cmd.idleExitMs !== undefined) env.CTRD_SHIM_IDLE_EXIT_MS = String(Math.round(cmd.idleExitMs));
   if (posixSpawnAvailable()) return runShimDirect(cmd, argv, args, env, stdin);
   closeOnExec();
   return new Promise((resolve, reject) => {

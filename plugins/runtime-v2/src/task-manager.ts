@@ -47,6 +47,8 @@ export interface TaskManagerOptions {
   shimDebug?: boolean;
   /** oom_score_adj written for each shim process; undefined leaves the shim's own. */
   shimOomScoreAdj?: number;
+  /** how long a ctrd shim server with no task stays up (see ShimCommand.idleExitMs). */
+  shimIdleExitMs?: number;
   /** the program named by `-publish-binary`. */
   publishBinary?: string;
   /** the runtime used for containers that name none (`io.containerd.ctrd.v1` by default). */
@@ -351,6 +353,7 @@ export class TaskManager implements PlatformRuntime {
       ttrpcAddress: this.opts.ttrpcAddress,
       publishBinary: this.opts.publishBinary ?? process.execPath,
       debug: this.opts.shimDebug ?? false,
+      ...(this.opts.shimIdleExitMs !== undefined ? { idleExitMs: this.opts.shimIdleExitMs } : {}),
       timeoutMs: this.opts.cleanupTimeoutMs ?? 5000,
     };
   }
