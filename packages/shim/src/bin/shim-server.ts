@@ -30,7 +30,8 @@ const server = new TtrpcServer({
   onConnection: requireSameUser((peer) => log(`refused a connection from ${peer ? `pid ${peer.pid} uid ${peer.uid} gid ${peer.gid}` : 'an unknown peer'}`)),
 });
 // A server with no task left lingers for a while before exiting, so a `run --rm` right after
-// another finds it still running instead of booting Node again (CTRD_SHIM_IDLE_EXIT_MS, 0 = at once).
+// another finds it still running instead of booting Node again: CTRD_SHIM_IDLE_EXIT_MS, which the
+// daemon sets from the runtime's `shim_idle_exit` (0 = at once).
 const lingerEnv = Number(process.env.CTRD_SHIM_IDLE_EXIT_MS ?? 30_000);
 const lingerMs = Number.isFinite(lingerEnv) && lingerEnv >= 0 ? lingerEnv : 30_000;
 const lifecycle = new ShimLifecycle({ paths, socket, server, publisher, log, lingerMs });
