@@ -41,6 +41,11 @@ test('type errors', () => {
   }
 });
 
+test('a bad duration names its key and section', () => {
+  assert.throws(() => validateSection(schema, defaults, { delay: 'soon' }, '[plugins."io.x.v1.y"]'),
+    (e: Error) => isInvalidArgument(e) && e.message === 'key "delay" in [plugins."io.x.v1.y"] must be a duration such as "10s" or "1m30s", got "soon"');
+});
+
 test('go durations', () => {
   assert.equal(parseDuration('100ms'), 100);
   assert.equal(parseDuration('1h2m3s'), 3_723_000);

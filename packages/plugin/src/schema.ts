@@ -97,7 +97,11 @@ function checkValue(spec: FieldSpec, value: unknown, current: unknown, where: st
       return value;
     case 'duration':
       if (typeof value !== 'string') throw bad('a duration string such as "10s"');
-      parseDuration(value);
+      try {
+        parseDuration(value);
+      } catch {
+        throw new InvalidArgumentError(`key "${key}" in ${where} must be a duration such as "10s" or "1m30s", got "${value}"`);
+      }
       return value;
     case 'string[]':
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw bad('an array of strings');
