@@ -88,10 +88,15 @@ export class EarlyServer {
     if (opts.version) s.#early.push(bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) }));
     const uuidDir = opts.uuidDir;
     if (uuidDir !== undefined) {
-      // Read (or create) it now: a call that waits on files while the plugins load waits behind them.
-      serverUUID(uuidDir).catch(() => {});
+      // On a fresh root the UUID is created now (directories, a file, a rename: a few ms on a
+      // slow disk), so the call only reads it. A failure is the call's to report.
+      try {
+        serverUUID(uuidDir);
+      } catch {
+        // answered by the call
+      }
       // Only the Server method: the others must wait for the plugins, not answer UNIMPLEMENTED.
-      s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: await serverUUID(uuidDir) }) }));
+      s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: serverUUID(uuidDir) }) }));
     }
     for (const svc of s.#early) s.server.addService(svc.definition, svc.implementation);
     await s.#bind();

@@ -48,7 +48,7 @@ export const introspectionPlugin = definePlugin<GrpcServicePlugin>({
   type: PluginType.GRPC,
   id: 'introspection',
   async init(ic) {
-    const uuid = await serverUUID(ic.rootDir);
+    const uuid = serverUUID(ic.rootDir);
     const matching = (filters: string[]) => {
       const f = parseAll(filters);
       return ic.plugins().filter((p) => p.status !== 'pending' && f.match(adaptPlugin(p)));
