@@ -23,6 +23,14 @@ describe('parseShimArgs', () => {
     assert.equal(a.debug, false);
   });
 
+  it('reads the descriptor the server reports readiness on', () => {
+    const a = parseShimArgs(['-namespace', 'n', '-address', '/a.sock', '-socket', '/s.sock', '-ready-fd', '3']);
+    assert.equal(a.readyFd, 3);
+    assert.equal(a.action, '');
+    assert.equal(parseShimArgs(['-namespace', 'n']).readyFd, undefined);
+    assert.throws(() => parseShimArgs(['-ready-fd', 'three']), (err: Error) => isInvalidArgument(err) && /not a file descriptor/.test(err.message));
+  });
+
   it('rejects unknown flags and missing values', () => {
     assert.throws(() => parseShimArgs(['-bogus', 'x']), isInvalidArgument);
     assert.throws(() => parseShimArgs(['-namespace']), isInvalidArgument);

@@ -14,6 +14,11 @@ export interface ShimArgs {
   socket: string;
   /** The subcommand: `start`, `delete`, or `''` to serve. */
   action: string;
+  /**
+   * A descriptor the server writes one line to and closes once it serves (`-ready-fd`, our own
+   * flag, which the launcher passes so that it can wait on a pipe instead of polling).
+   */
+  readyFd?: number;
 }
 
 const STRING_FLAGS: Record<string, keyof ShimArgs> = {
@@ -23,6 +28,7 @@ const STRING_FLAGS: Record<string, keyof ShimArgs> = {
   id: 'id',
   bundle: 'bundle',
   socket: 'socket',
+  'ready-fd': 'readyFd',
 };
 
 /**
@@ -54,6 +60,11 @@ export function parseShimArgs(argv: readonly string[]): ShimArgs {
     if (eq >= 0) value = body.slice(eq + 1);
     else value = argv[++i];
     if (value === undefined) throw new InvalidArgumentError(`flag needs an argument: -${name}`);
+    if (key === 'readyFd') {
+      if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`invalid value "${value}" for flag -${name}: not a file descriptor`);
+      out.readyFd = Number(value);
+      continue;
+    }
     (out as unknown as Record<string, string>)[key] = value;
   }
   return out;

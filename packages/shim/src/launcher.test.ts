@@ -13,11 +13,12 @@ const run = promisify(execFile);
 const launcher = fileURLToPath(new URL('../bin/containerd-shim-ctrd-v1', import.meta.url));
 
 // A stand-in for node: records each server start, binds the socket (removing a stale one, as the
-// server does), writes the pid file, stays up. Its arguments name the socket, as the server's do.
+// server does), writes the pid file, reports ready on the descriptor named by -ready-fd and stays
+// up. Its arguments name the socket, as the server's do.
 const FAKE_NODE = `#!/bin/sh
 echo "$@" >> "$FAKE_LOG"
-for a; do [ "$prev" = -socket ] && sock=$a; prev=$a; done
-python3 -c 'import os,socket,sys,time; os.path.exists(sys.argv[1]) and os.unlink(sys.argv[1]); s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2]+".tmp","w").write(sys.argv[3]); __import__("os").rename(sys.argv[2]+".tmp", sys.argv[2]); time.sleep(60)' "$sock" "\${sock%.sock}.pid" $$
+for a; do [ "$prev" = -socket ] && sock=$a; [ "$prev" = -ready-fd ] && ready=$a; prev=$a; done
+exec python3 -c 'import os,socket,sys,time; os.path.exists(sys.argv[1]) and os.unlink(sys.argv[1]); s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[2]+".tmp","w").write(sys.argv[3]); os.rename(sys.argv[2]+".tmp", sys.argv[2]); sys.argv[4] and (os.write(int(sys.argv[4]), b"ready\\n"), os.close(int(sys.argv[4]))); time.sleep(60)' "$sock" "\${sock%.sock}.pid" $$ "$ready"
 `;
 
 describe('launcher', () => {
@@ -44,7 +45,7 @@ describe('launcher', () => {
     assert.equal(b1, shimServerPaths('/x.sock', 'n2', join(dir, 'run')).address);
     const starts = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n');
     assert.equal(starts.length, 2, 'one server per namespace');
-    assert.match(starts[0], /shim-server\.js -namespace n1 -address \/x\.sock -socket /);
+    assert.match(starts[0], /shim-server\.cjs -namespace n1 -address \/x\.sock -socket \S+ -ready-fd 3$/);
     for (const ns of ['n1', 'n2']) pids.push(Number(readFileSync(shimServerPaths('/x.sock', ns, join(dir, 'run')).pid, 'utf8')));
     assert.deepEqual(
       ['a', 'b'].map((id) => readFileSync(join(shimServerPaths('/x.sock', 'n1', join(dir, 'run')).pending, id), 'utf8')),
@@ -92,6 +93,16 @@ describe('launcher', () => {
     pids.push(pid);
     assert.notEqual(pid, process.pid);
     assert.ok(alive(pid));
+  });
+
+  it('fails at once, naming the log, when the server exits before it is ready', async () => {
+    const runDir = join(dir, 'run-dead');
+    const t0 = Date.now();
+    await assert.rejects(
+      run(launcher, ['-namespace', 'n', '-address', '/d.sock', '-id', 'd1', 'start'], { env: { ...process.env, CTRD_SHIM_NODE: '/bin/false', CTRD_SHIM_RUN_DIR: runDir } }),
+      (err: Error & { stderr: string }) => err.stderr.includes(`shim server did not start; see ${shimServerPaths('/d.sock', 'n', runDir).log}`),
+    );
+    assert.ok(Date.now() - t0 < 5_000, 'no wait for a server that is gone');
   });
 
   it('rejects a start without namespace and unknown actions', async () => {

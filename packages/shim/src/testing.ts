@@ -98,7 +98,7 @@ export function serverPids(runDir: string): number[] {
       continue;
     }
     const argv = cmd.split('\0');
-    if (argv.some((a) => a.endsWith('shim-server.js')) && argv.some((a) => a.startsWith(runDir))) out.push(Number(name));
+    if (argv.some((a) => a.endsWith('shim-server.cjs')) && argv.some((a) => a.startsWith(runDir))) out.push(Number(name));
   }
   return out;
 }
