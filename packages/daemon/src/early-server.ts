@@ -6,7 +6,7 @@ import { IntrospectionService } from '@ctrd/api/gen/containerd/services/introspe
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonConfig } from '@ctrd/config';
-import { bindService, type BoundService } from '@ctrd/grpc';
+import { bindService, NO_CHANNELZ, type BoundService } from '@ctrd/grpc';
 import { prepareSocket, secureSocket } from './socket.js';
 import { INTROSPECTION_PLUGIN, serverUUID } from './server-uuid.js';
 import { REVISION, VERSION } from './version.js';
@@ -75,6 +75,7 @@ export class EarlyServer {
     this.#opts = opts;
     this.address = opts.address;
     this.server = new grpc.Server({
+      ...NO_CHANNELZ,
       'grpc.max_receive_message_length': opts.maxRecvMessageSize,
       'grpc.max_send_message_length': opts.maxSendMessageSize,
     });

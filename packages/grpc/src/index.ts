@@ -9,3 +9,4 @@ export * from './status.js';
 export * from './context.js';
 export * from './bind.js';
 export * from './service-plugin.js';
+export * from './options.js';

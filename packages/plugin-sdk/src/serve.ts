@@ -1,7 +1,7 @@
 import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { BoundService } from '@ctrd/grpc';
+import { NO_CHANNELZ, type BoundService } from '@ctrd/grpc';
 import { NAMESPACE_HEADER } from '@ctrd/namespaces';
 
 /**
@@ -54,7 +54,7 @@ function observed(svc: BoundService, hook: CallHook | undefined): BoundService {
 export async function serveServices(services: readonly BoundService[], address: string, opts: ServeOptions = {}): Promise<PluginServer> {
   const path = address.startsWith('unix://') ? address.slice('unix://'.length) : address;
   const max = opts.maxMessageSize ?? 16 * 1024 * 1024;
-  const server = new Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
+  const server = new Server({ ...NO_CHANNELZ, 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
   for (const svc of services) {
     const s = observed(svc, opts.onCall);
     server.addService(s.definition, s.implementation);
