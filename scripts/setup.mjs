@@ -3,11 +3,13 @@
 //   1. system packages through apt-get, non-interactively, only those missing;
 //   2. npm dependencies (`npm ci`) when node_modules is missing or older than the lockfile;
 //   3. the build (`tsc -b`, incremental, so a second run is quick);
-//   4. the shim launcher linked into /usr/local/bin, where a runtime v2 manager looks for it.
+//   4. the shim launcher linked into /usr/local/bin, where a runtime v2 manager looks for it;
+//   5. containerd's .proto sources unpacked under .cache/gocode for the protos' conformance test.
 // Plain Node with no dependencies, so it runs before anything is installed.
 // Set CTRD_SKIP_APT=1 to skip step 1 (e.g. when not root).
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, symlinkSync, lstatSync, readlinkSync, unlinkSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, statSync, symlinkSync, lstatSync, readlinkSync, unlinkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,6 +83,52 @@ function aptInstall() {
   }
 }
 
+/**
+ * Debian packages holding the .proto files the conformance test in packages/api compares ours
+ * with: containerd's API and shim protos, and (compared when present) the cgroups metrics,
+ * google.rpc.Status and the gRPC health protos. They are Go source packages whose dependencies
+ * would install ~110 more packages (systemd upgrades among them), so setup downloads the four
+ * .debs alone and unpacks them into GOCODE_ROOT instead of installing them.
+ */
+const PROTO_PACKAGES = [
+  'golang-github-containerd-containerd-dev',
+  'golang-github-containerd-cgroups-dev',
+  'golang-github-gogo-googleapis-dev',
+  'golang-google-grpc-dev',
+];
+const GOCODE_ROOT = join(top, '.cache', 'gocode');
+const CONTAINERD_API = 'usr/share/gocode/src/github.com/containerd/containerd/api';
+
+function protoSources() {
+  if (existsSync(join('/', CONTAINERD_API)) || existsSync(join(GOCODE_ROOT, CONTAINERD_API))) return;
+  if (!existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-deb')) {
+    log('not a Debian system: the protos\' conformance test will skip (set CTRD_GOCODE_SRC to a Go src tree with containerd 1.6)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ctrd-protos-'));
+  try {
+    // apt drops root to its _apt user to download, and that user must be able to write here.
+    chmodSync(dir, 0o777);
+    const download = () => run('apt-get', ['download', '-q', ...PROTO_PACKAGES], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    let status = download();
+    if (status !== 0 && process.getuid?.() === 0) {
+      run('apt-get', ['update', '-q'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      status = download();
+    }
+    if (status !== 0) {
+      log(`could not download ${PROTO_PACKAGES.join(' ')}: the protos' conformance test will skip`);
+      return;
+    }
+    mkdirSync(GOCODE_ROOT, { recursive: true });
+    for (const deb of readdirSync(dir).filter((f) => f.endsWith('.deb'))) {
+      if (run('dpkg-deb', ['-x', join(dir, deb), GOCODE_ROOT]) !== 0) throw new Error(`dpkg-deb -x ${deb} failed`);
+    }
+    log(`unpacked containerd's proto sources into ${relative(top, GOCODE_ROOT)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function npmInstall() {
   const marker = join(top, 'node_modules', '.package-lock.json');
   const lock = join(top, 'package-lock.json');
@@ -147,6 +195,7 @@ try {
   build();
   linkWorkspaceBins();
   linkBinaries();
+  protoSources();
 } catch (err) {
   log(err.message);
   process.exit(1);

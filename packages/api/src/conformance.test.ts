@@ -6,8 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { parseProtoOutline, type OutlineField, type ProtoOutline } from './proto-outline.js';
 
 // containerd's protos come from its Go source. Debian's golang-*-dev packages install Go sources
-// under /usr/share/gocode/src; CTRD_GOCODE_SRC points elsewhere (e.g. a GOPATH's src).
-const gocode = process.env['CTRD_GOCODE_SRC'] ?? '/usr/share/gocode/src';
+// under /usr/share/gocode/src; `npm run setup` unpacks those packages under .cache/gocode instead
+// of installing them; CTRD_GOCODE_SRC points elsewhere (e.g. a GOPATH's src).
+const GOCODE_DIRS = ['/usr/share/gocode/src', fileURLToPath(new URL('../../../.cache/gocode/usr/share/gocode/src', import.meta.url))];
+const gocode =
+  process.env['CTRD_GOCODE_SRC'] ?? GOCODE_DIRS.find((d) => existsSync(join(d, 'github.com/containerd/containerd/api'))) ?? GOCODE_DIRS[0]!;
 const containerdDir = join(gocode, 'github.com/containerd/containerd');
 const ourDir = fileURLToPath(new URL('../proto/', import.meta.url));
 
@@ -102,7 +105,7 @@ test('the outline reader finds nested messages, maps, oneofs and streaming rpcs'
 
 test('our protos match containerd 1.6 field by field', async (t) => {
   if (!existsSync(join(containerdDir, 'api'))) {
-    t.skip(`containerd Go sources not found at ${containerdDir} (install golang-github-containerd-containerd-dev or set CTRD_GOCODE_SRC)`);
+    t.skip(`containerd Go sources not found at ${containerdDir} (npm run setup unpacks it under .cache/gocode; or install golang-github-containerd-containerd-dev, or set CTRD_GOCODE_SRC)`);
     return;
   }
   const { required, optional } = upstreamFiles();

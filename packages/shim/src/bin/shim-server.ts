@@ -57,8 +57,9 @@ async function main(): Promise<void> {
     closeSync(args.readyFd);
   }
   // The subreaper flag loads koffi (~10 ms), so it is set only once the launcher has been told:
-  // the load overlaps the hand-off to the daemon. It runs in the same turn as the line above, and
-  // no call is served before this turn ends, so the flag is in place before the first runc spawn.
+  // the load overlaps the hand-off to the daemon. The daemon learns the socket from the launcher,
+  // after the line above, and this runs in the same turn as the line: the flag is in place before
+  // any Create can be read, so before the first container's runc spawn.
   reaper.start();
   log(`serving namespace ${args.namespace} on ${socket} (pid ${process.pid})`);
 }
