@@ -61,7 +61,8 @@ function errnoError(call: string): Error {
 function bind(): Libc {
   const lib = koffi().load('libc.so.6');
   const iovec = koffi().struct('ctrd_iovec', { base: 'void *', len: 'size_t' });
-  const msghdr = koffi().struct('ctrd_msghdr', {
+  // Registered by name for recvmsg's signature below.
+  koffi().struct('ctrd_msghdr', {
     name: 'void *',
     namelen: 'uint32',
     iov: koffi().pointer(iovec),
