@@ -38,7 +38,10 @@ export class ShimLifecycle {
 
   constructor(private readonly opts: ShimLifecycleOptions) {}
 
-  /** serve listens on the socket and then publishes the pid file the launcher waits for. */
+  /**
+   * serve listens on the socket and then publishes the pid file, by which later launchers find
+   * the server alive. The launcher that started it waits for the server's ready line instead.
+   */
   async serve(): Promise<void> {
     await this.opts.server.listen(this.opts.socket, { mode: 0o600 });
     const tmp = `${this.opts.paths.pid}.${process.pid}`;
