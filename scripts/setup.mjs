@@ -121,7 +121,8 @@ function protoSources() {
     }
     mkdirSync(GOCODE_ROOT, { recursive: true });
     for (const deb of readdirSync(dir).filter((f) => f.endsWith('.deb'))) {
-      if (run('dpkg-deb', ['-x', join(dir, deb), GOCODE_ROOT]) !== 0) throw new Error(`dpkg-deb -x ${deb} failed`);
+      // A failure costs one optional test (it skips, naming the missing sources), not the set-up.
+      if (run('dpkg-deb', ['-x', join(dir, deb), GOCODE_ROOT]) !== 0) log(`could not unpack ${deb}`);
     }
     log(`unpacked containerd's proto sources into ${relative(top, GOCODE_ROOT)}`);
   } finally {
