@@ -27,6 +27,10 @@ const nativeBindings = {
   },
 };
 
+// Modules that find files or packages from their own location (koffi through @ctrd/mount, files
+// beside a module) see the bundle's, as they do in an ESM bundle.
+const IMPORT_META_URL = "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
 // ctrctl: ESM with its commands as lazily imported chunks (`splitting`).
 await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cli/bundle' });
 
@@ -35,55 +39,25 @@ await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cl
 // dead: each start used to resolve and read the package's modules one by one (~100 ms), and as
 // ES modules each still paid Node's ESM loader (~5 ms against CommonJS).
 for (const name of ['shim-server', 'shim-delete']) {
-  const outfile = join(top, `packages/shim/bundle/${name}.cjs`);
-  await build({
-    entryPoints: [join(top, `packages/shim/dist/bin/${name}.js`)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    external,
-    plugins: [nativeBindings],
-    // Modules that find packages from their own location (koffi through @ctrd/mount) see the bundle's.
-    define: { 'import.meta.url': '__ctrdImportMetaUrl' },
-    banner: { js: "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    logLevel: 'warning',
-    legalComments: 'none',
-  });
+  await bundleCjs({ entry: `packages/shim/dist/bin/${name}.js`, outfile: `packages/shim/bundle/${name}.cjs` });
   // The ESM bundles of earlier builds.
   rmSync(join(top, `packages/shim/bundle/${name}.js`), { force: true });
 }
 
 // ctrd: one CommonJS file, `ctrd.cjs`, which its small ESM entry `ctrd.js` compiles with V8's
 // code cache (Node 20 caches no compiled ESM). Its lazy imports stay lazy in evaluation.
-const daemonDist = join(top, 'packages/daemon/dist/bin');
-if (existsSync(join(daemonDist, 'ctrd.js'))) {
-  await build({
-    entryPoints: [join(daemonDist, 'ctrd.js')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: join(top, 'packages/daemon/bundle/ctrd.cjs'),
-    external,
-    plugins: [nativeBindings],
-    // Modules that find files beside themselves, or workers through their package, see the
-    // bundle's own location, as they do in the ESM bundle.
-    define: { 'import.meta.url': '__ctrdImportMetaUrl', 'import.meta.resolve': '__ctrdImportMetaResolve' },
+if (
+  await bundleCjs({
+    entry: 'packages/daemon/dist/bin/ctrd.js',
+    outfile: 'packages/daemon/bundle/ctrd.cjs',
+    // Workers found through their package also see the bundle's own location.
+    define: { 'import.meta.resolve': '__ctrdImportMetaResolve' },
     // The file carries CommonJS's function wrapper itself, so the launcher compiles it as read
     // (see PREWRAPPED in packages/daemon/src/code-cache.ts).
-    banner: {
-      js: [
-        '(function (exports, require, module, __filename, __dirname) {',
-        "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-        "const __ctrdImportMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;",
-      ].join('\n'),
-    },
-    footer: { js: '})' },
-    logLevel: 'warning',
-    legalComments: 'none',
-  });
+    banner: ['(function (exports, require, module, __filename, __dirname) {', IMPORT_META_URL, "const __ctrdImportMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;"],
+    footer: '})',
+  })
+) {
   asciiOnly(join(top, 'packages/daemon/bundle/ctrd.cjs'));
   await bundleEsm({ entry: 'packages/daemon/dist/bin/ctrd-launcher.js', outdir: 'packages/daemon/bundle', entryNames: 'ctrd', splitting: false });
 }
@@ -104,6 +78,32 @@ function asciiOnly(file) {
     return `${slashes}\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
   writeFileSync(file, escaped);
+}
+
+/**
+ * bundleCjs bundles one entry into one CommonJS file, `import.meta.url` standing for the bundle's
+ * own URL. `banner` replaces the default first lines (which must then define it). It reports
+ * whether the entry was there to bundle.
+ */
+async function bundleCjs(t) {
+  const entry = join(top, t.entry);
+  if (!existsSync(entry)) return false;
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: join(top, t.outfile),
+    external,
+    plugins: [nativeBindings],
+    define: { 'import.meta.url': '__ctrdImportMetaUrl', ...t.define },
+    banner: { js: (t.banner ?? [IMPORT_META_URL]).join('\n') },
+    ...(t.footer ? { footer: { js: t.footer } } : {}),
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  return true;
 }
 
 async function bundleEsm(t) {
