@@ -71,6 +71,8 @@ export interface CtrOptions {
   stdinFd?: number;
   discardStdout?: boolean;
   timeoutMs?: number;
+  /** the namespace for a daemon's `ctr` (its own by default); `timed` ignores it. */
+  namespace?: string;
 }
 
 /** timed runs a command to completion and measures its wall time in milliseconds. */
@@ -154,13 +156,13 @@ export class BenchDaemon {
 
   /** ctr runs containerd's ctr against this daemon in its namespace. */
   ctr(args: string[], opts: CtrOptions = {}): CtrResult {
-    return timed('ctr', ['--address', this.address, '--namespace', this.namespace, ...args], opts);
+    return timed('ctr', ['--address', this.address, '--namespace', opts.namespace ?? this.namespace, ...args], opts);
   }
 
   /** must runs ctr and throws on a non-zero exit. */
   must(args: string[], opts: CtrOptions = {}): CtrResult {
     const r = this.ctr(args, opts);
-    if (r.code !== 0) throw new Error(`${this.kind}: ctr ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new Error(`${this.kind}: ctr${opts.namespace ? ` -n ${opts.namespace}` : ''} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
     return r;
   }
 

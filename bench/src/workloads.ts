@@ -162,15 +162,10 @@ const firstRunRow: Workload = {
   detail: () =>
     "each sample in a new namespace, the image imported there first (not timed); ctrd: io.containerd.ctrd.v1, whose shim server boots for the namespace's first task; containerd: io.containerd.runc.v2, a shim per task as always; no target",
   sample(d, ctx, n) {
-    const ns = `${d.namespace}-first-${n}`;
-    const ctr = (args: string[]) => {
-      const r = timed('ctr', ['--address', d.address, '--namespace', ns, ...args]);
-      if (r.code !== 0) throw new Error(`${d.kind}: ctr -n ${ns} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
-      return r.ms;
-    };
-    firstNamespaces.set(d.kind, [...(firstNamespaces.get(d.kind) ?? []), ns]);
-    ctr(['images', 'import', ctx.fixtures.archive]);
-    return ctr(['run', '--rm', '--runtime', nativeRuntime(d), IMAGE, `first-${n}`, '/bin/true']);
+    const namespace = `${d.namespace}-first-${n}`;
+    firstNamespaces.set(d.kind, [...(firstNamespaces.get(d.kind) ?? []), namespace]);
+    d.must(['images', 'import', ctx.fixtures.archive], { namespace });
+    return d.must(['run', '--rm', '--runtime', nativeRuntime(d), IMAGE, `first-${n}`, '/bin/true'], { namespace }).ms;
   },
   teardown(d) {
     for (const ns of firstNamespaces.get(d.kind) ?? []) {
@@ -182,7 +177,7 @@ const firstRunRow: Workload = {
           // gone already
         }
       }
-      timed('ctr', ['--address', d.address, '--namespace', ns, 'images', 'rm', '--sync', IMAGE]);
+      d.ctr(['images', 'rm', '--sync', IMAGE], { namespace: ns });
       timed('ctr', ['--address', d.address, 'namespaces', 'rm', ns]);
     }
     firstNamespaces.delete(d.kind);
