@@ -29,14 +29,12 @@ export class LevelContainerStore implements ContainerStore {
   async list(namespace: string, filters?: readonly string[]): Promise<Container[]> {
     requireNamespace(namespace);
     const match = filterBy(filters, adaptContainer);
-    return this.core.read(async (v) => {
-      const out: Container[] = [];
-      for await (const r of v.records<ContainerRecord>(KEYS.containers(namespace))) {
-        const c = containerFromRecord(r.name, r.value);
-        if (match(c)) out.push(c);
-      }
-      return out;
-    });
+    const out: Container[] = [];
+    for await (const r of this.core.records<ContainerRecord>(KEYS.containers(namespace))) {
+      const c = containerFromRecord(r.name, r.value);
+      if (match(c)) out.push(c);
+    }
+    return out;
   }
 
   async create(namespace: string, container: ContainerInput): Promise<Container> {

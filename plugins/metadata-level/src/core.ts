@@ -1,6 +1,6 @@
 import type { NamespaceRecord } from './records.js';
 import { KEYS } from './keys.js';
-import { getRecord, openView, WriteTxn, type LevelDatabase, type ReadView } from './kv.js';
+import { getRecord, openView, ReadView, WriteTxn, type LevelDatabase } from './kv.js';
 import { Mutex } from './mutex.js';
 
 /** MutationCallback hears of every committed change; `dirty` says whether something was dereferenced since the last collection. */
@@ -52,6 +52,14 @@ export class MetaCore {
    */
   get<T>(key: string): Promise<T | undefined> {
     return getRecord<T>(this.db, key);
+  }
+
+  /**
+   * records scans the records directly below `parent` without an explicit snapshot: one scan
+   * needs none, an iterator reads the database as it was when the iterator was made.
+   */
+  records<T>(parent: string): AsyncGenerator<{ name: string; key: string; value: T }> {
+    return new ReadView(this.db).records<T>(parent);
   }
 
   /** read runs `fn` against one consistent snapshot of the database. */

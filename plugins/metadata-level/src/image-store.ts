@@ -30,14 +30,12 @@ export class LevelImageStore implements ImageStore {
   async list(namespace: string, filters?: readonly string[]): Promise<Image[]> {
     requireNamespace(namespace);
     const match = filterBy(filters, adaptImage);
-    return this.core.read(async (v) => {
-      const out: Image[] = [];
-      for await (const r of v.records<ImageRecord>(KEYS.images(namespace))) {
-        const image = imageFromRecord(r.name, r.value);
-        if (match(image)) out.push(image);
-      }
-      return out;
-    });
+    const out: Image[] = [];
+    for await (const r of this.core.records<ImageRecord>(KEYS.images(namespace))) {
+      const image = imageFromRecord(r.name, r.value);
+      if (match(image)) out.push(image);
+    }
+    return out;
   }
 
   async create(namespace: string, image: ImageInput): Promise<Image> {

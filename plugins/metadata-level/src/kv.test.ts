@@ -28,3 +28,28 @@ test('children yields each child once, with its record, whether or not deeper ke
   assert.deepEqual(records, ['a', 'b', 'd']);
   await db.close();
 });
+
+test('children reads in batches: subtrees that cross a batch are skipped, every child once', async () => {
+  const db = new MemoryLevel<string, string>();
+  const p = 'v1\x00ns';
+  const k = (...parts: string[]) => [p, ...parts].join('\x00');
+  const ops: Array<{ type: 'put'; key: string; value: string }> = [];
+  const want: Array<[string, unknown]> = [];
+  for (let i = 0; i < 20; i++) {
+    const name = `c${String(i).padStart(2, '0')}`;
+    // every third child has only deeper keys, every other one a record; some have many deeper keys
+    if (i % 3 !== 0) ops.push({ type: 'put', key: k(name), value: JSON.stringify(i) });
+    for (let j = 0; j < (i % 4) * 3; j++) ops.push({ type: 'put', key: k(name, `d${j}`, 'x'), value: '"deep"' });
+    if (i % 3 !== 0 || i % 4 !== 0) want.push([name, i % 3 !== 0 ? i : undefined]);
+  }
+  await db.batch(ops);
+  for (const batch of [1, 2, 3, 7, 1000]) {
+    const seen: Array<[string, unknown]> = [];
+    for await (const c of new ReadView(db).children(p, batch)) seen.push([c.name, c.value]);
+    assert.deepEqual(seen, want, `batch ${batch}`);
+  }
+  const deep: string[] = [];
+  for await (const [key] of new ReadView(db).descendants(k('c03'))) deep.push(key);
+  assert.equal(deep.length, 9);
+  await db.close();
+});

@@ -9,6 +9,9 @@ type Snapshot = ReturnType<LevelDatabase['snapshot']>;
 
 const ENC = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
 
+/** CHILD_BATCH is how many entries a scan asks LevelDB for at a time. */
+const CHILD_BATCH = 1000;
+
 /** Child is one direct child of a key: its decoded name and, when a record sits exactly there, the record. */
 export interface Child<T> {
   name: string;
@@ -35,27 +38,35 @@ export class ReadView {
 
   /**
    * children yields each distinct component directly below `parent`, in key order, with the record
-   * stored at that exact key if there is one. Deeper keys are skipped with a seek, so a scan costs
-   * one step per child, not per descendant. A child whose first key is its own record is not
-   * sought past until a deeper key of it shows up: a seek drops the iterator's read-ahead, and
-   * most children (images, containers, leases) are a single record.
+   * stored at that exact key if there is one. Entries are read `batch` at a time (each batch is one
+   * round trip to LevelDB's thread pool, and the store caps it at 16 KiB); the keys of a child's
+   * subtree are skipped within a batch, and when a batch ends inside a subtree the iterator seeks
+   * past the rest of it, so a scan does not read every descendant of a deep child.
    */
-  async *children<T>(parent: string): AsyncGenerator<Child<T>> {
+  async *children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
     const it = this.db.iterator<string, string>({ ...childRange(parent), ...ENC, snapshot: this.snapshot });
     try {
       let last: string | undefined;
-      for (let entry = await it.next(); entry !== undefined; entry = await it.next()) {
-        const [key, raw] = entry;
-        const { encoded, deeper } = splitChild(parent, key);
-        const childKey = `${parent}\x00${encoded}`;
-        if (childKey === last) {
-          // a deeper key of the child just yielded with its record
-          it.seek(subtreeEnd(childKey));
-          continue;
+      // the key prefix of the subtree being skipped, while its deeper keys go by
+      let skipping: string | undefined;
+      for (let entries = await it.nextv(batch); entries.length > 0; entries = await it.nextv(batch)) {
+        for (const [key, raw] of entries) {
+          if (skipping !== undefined) {
+            if (key.startsWith(skipping)) continue;
+            skipping = undefined;
+          }
+          const { encoded, deeper } = splitChild(parent, key);
+          const childKey = `${parent}\x00${encoded}`;
+          if (childKey !== last) {
+            last = childKey;
+            yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : (JSON.parse(raw) as T) };
+          }
+          if (deeper) skipping = `${childKey}\x00`;
         }
-        last = childKey;
-        yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : (JSON.parse(raw) as T) };
-        if (deeper) it.seek(subtreeEnd(childKey));
+        if (skipping !== undefined) {
+          it.seek(subtreeEnd(last!));
+          skipping = undefined;
+        }
       }
     } finally {
       await it.close();
@@ -73,7 +84,7 @@ export class ReadView {
   async *descendants(parent: string): AsyncGenerator<[string, string]> {
     const it = this.db.iterator<string, string>({ ...childRange(parent), ...ENC, snapshot: this.snapshot });
     try {
-      for (let entry = await it.next(); entry !== undefined; entry = await it.next()) yield entry;
+      for (let entries = await it.nextv(CHILD_BATCH); entries.length > 0; entries = await it.nextv(CHILD_BATCH)) yield* entries;
     } finally {
       await it.close();
     }

@@ -40,14 +40,12 @@ export class LevelLeaseManager implements LeaseManager {
   async list(namespace: string, filters?: readonly string[]): Promise<Lease[]> {
     requireNamespace(namespace);
     const match = filterBy(filters, adaptLease);
-    return this.core.read(async (v) => {
-      const out: Lease[] = [];
-      for await (const r of v.records<LeaseRecord>(KEYS.leases(namespace))) {
-        const lease = leaseFromRecord(r.name, r.value);
-        if (match(lease)) out.push(lease);
-      }
-      return out;
-    });
+    const out: Lease[] = [];
+    for await (const r of this.core.records<LeaseRecord>(KEYS.leases(namespace))) {
+      const lease = leaseFromRecord(r.name, r.value);
+      if (match(lease)) out.push(lease);
+    }
+    return out;
   }
 
   async delete(namespace: string, id: string): Promise<void> {

@@ -34,11 +34,9 @@ export class LevelNamespaceStore implements NamespaceStore {
   }
 
   async list(): Promise<Namespace[]> {
-    return this.core.read(async (v) => {
-      const out: Namespace[] = [];
-      for await (const r of v.records<NamespaceRecord>(KEYS.root)) out.push({ name: r.name, labels: { ...r.value.labels } });
-      return out;
-    });
+    const out: Namespace[] = [];
+    for await (const r of this.core.records<NamespaceRecord>(KEYS.root)) out.push({ name: r.name, labels: { ...r.value.labels } });
+    return out;
   }
 
   async update(namespace: Namespace, fieldpaths?: readonly string[]): Promise<Namespace> {

@@ -103,14 +103,12 @@ class NamespaceContentView implements ContentStore {
 
   private async matching(filters: readonly string[] | undefined): Promise<Info[]> {
     const filter = parseFilters(filters);
-    return this.core.read(async (v) => {
-      const out: Info[] = [];
-      for await (const r of v.records<BlobRecord>(KEYS.blobs(this.ns))) {
-        const info = infoFrom(r.name, r.value);
-        if (filter.match(adaptInfo(info))) out.push(info);
-      }
-      return out;
-    });
+    const out: Info[] = [];
+    for await (const r of this.core.records<BlobRecord>(KEYS.blobs(this.ns))) {
+      const info = infoFrom(r.name, r.value);
+      if (filter.match(adaptInfo(info))) out.push(info);
+    }
+    return out;
   }
 
   async delete(digest: string): Promise<void> {
@@ -142,11 +140,8 @@ class NamespaceContentView implements ContentStore {
 
   async listStatuses(filters?: readonly string[]): Promise<Status[]> {
     const filter = parseFilters(filters);
-    const records = await this.core.read(async (v: ReadView) => {
-      const out: Array<{ name: string; value: IngestRecord }> = [];
-      for await (const r of v.records<IngestRecord>(KEYS.ingests(this.ns))) out.push(r);
-      return out;
-    });
+    const records: Array<{ name: string; value: IngestRecord }> = [];
+    for await (const r of this.core.records<IngestRecord>(KEYS.ingests(this.ns))) records.push(r);
     const out: Status[] = [];
     for (const r of records) {
       const st = await this.backendStatus(r.name, r.value);
