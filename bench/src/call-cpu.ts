@@ -6,9 +6,12 @@
 // (A B A B …) after a warm-up. No `ctr` start-up and no new connection is in the figures: this
 // is each daemon's own part of a call, which the per-call rows repeat hundreds of times.
 //
-//   node bench/dist/call-cpu.js [--calls 2000] [--rounds 5] [--only content-info,images-list] [--ctrd-only] [--cpu-prof <dir>]
+//   node bench/dist/call-cpu.js [--calls 2000] [--rounds 5] [--only content-info,images-list]
+//     [--ctrd-only | --baseline <launcher>] [--cpu-prof <dir>]
 //
-// --cpu-prof writes a `node --cpu-prof` profile of ctrd over the whole run into <dir>.
+// --baseline compares two builds of ctrd instead of containerd and ctrd: <launcher> is another
+// build's bundled launcher (a copy of packages/daemon/bundle, see start-ab).
+// --cpu-prof writes a `node --cpu-prof` profile of ctrd (this build) over the whole run into <dir>.
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,6 +67,7 @@ async function client(address: string, namespace: string): Promise<void> {
 }
 
 interface Side {
+  label: string;
   daemon: BenchDaemon;
   child: ReturnType<typeof fork>;
   /** the daemon's CPU per call of each block, µs */
@@ -74,7 +78,7 @@ interface Side {
 
 function order(side: Side, m: Order): Promise<void> {
   return new Promise((resolve, reject) => {
-    const exited = (code: number | null) => reject(new Error(`client of ${side.daemon.kind} exited ${code}`));
+    const exited = (code: number | null) => reject(new Error(`client of ${side.label} exited ${code}`));
     side.child.once('exit', exited);
     side.child.once('message', () => {
       side.child.off('exit', exited);
@@ -91,14 +95,14 @@ async function block(side: Side, call: CallName, calls: number): Promise<{ cpu: 
   await order(side, { call, calls });
   const wall = performance.now() - t0;
   const after = threadsCpuMs(pid);
-  if (before === undefined || after === undefined) throw new Error(`${side.daemon.kind} is gone`);
+  if (before === undefined || after === undefined) throw new Error(`${side.label} is gone`);
   return { cpu: ((after - before) * 1000) / calls, wall: (wall * 1000) / calls };
 }
 
 const push = (m: Map<CallName, number[]>, k: CallName, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
 
 function table(sides: Side[], names: CallName[], what: 'cpu' | 'wall'): string {
-  const head = sides.map((s) => `${s.daemon.kind} µs`);
+  const head = sides.map((s) => `${s.label} µs`);
   const two = sides.length === 2;
   const lines = [`| call | ${head.join(' | ')} |${two ? ' ratio |' : ''}`, `|---|${head.map(() => '---|').join('')}${two ? '---|' : ''}`];
   for (const n of names) {
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'ctrd-only': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const calls = Number(values.calls);
@@ -128,19 +133,29 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   try {
     const fx = await buildFixtures(join(dir, 'fixtures'), 1 << 20);
-    const kinds = values['ctrd-only'] ? (['ctrd'] as const) : (['containerd', 'ctrd'] as const);
-    for (const kind of kinds) {
-      const nodeArgs = kind === 'ctrd' && values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-      const daemon = await BenchDaemon.create(kind, dir, { nodeArgs });
+    const wanted: Array<{ label: string; kind: 'containerd' | 'ctrd'; entry?: string }> = values.baseline
+      ? [
+          { label: 'baseline', kind: 'ctrd', entry: values.baseline },
+          { label: 'ctrd', kind: 'ctrd' },
+        ]
+      : values['ctrd-only']
+        ? [{ label: 'ctrd', kind: 'ctrd' }]
+        : [
+            { label: 'containerd', kind: 'containerd' },
+            { label: 'ctrd', kind: 'ctrd' },
+          ];
+    for (const { label, kind, entry } of wanted) {
+      const profile = label === 'ctrd' && values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+      const daemon = await BenchDaemon.create(kind, dir, { nodeArgs: profile, entry });
       await daemon.start();
       daemon.must(['images', 'import', fx.archive]);
       daemon.must(['containers', 'create', IMAGE, CONTAINER]);
       const child = fork(fileURLToPath(import.meta.url), ['--client', daemon.address, daemon.namespace], { stdio: 'inherit' });
       await new Promise<void>((resolve, reject) => {
         child.once('message', () => resolve());
-        child.once('exit', (code) => reject(new Error(`client of ${kind} exited ${code}`)));
+        child.once('exit', (code) => reject(new Error(`client of ${label} exited ${code}`)));
       });
-      sides.push({ daemon, child, cpu: new Map(), wall: new Map() });
+      sides.push({ label, daemon, child, cpu: new Map(), wall: new Map() });
     }
     for (const s of sides) for (const n of names) await block(s, n, Math.min(calls, 500));
     for (let r = 0; r < rounds; r++) {

@@ -100,22 +100,29 @@ export class BenchDaemon {
   readonly namespace: string;
   /** extra options for node before ctrd's entry point (ctrd only), e.g. `--cpu-prof`. */
   readonly nodeArgs: readonly string[];
+  /** ctrd's entry point: the package's bundled launcher unless another build's is given. */
+  readonly entry: string;
   proc?: ChildProcess;
   #exit?: Promise<void>;
 
-  private constructor(kind: DaemonKind, dir: string, nodeArgs: readonly string[]) {
+  private constructor(kind: DaemonKind, dir: string, nodeArgs: readonly string[], entry: string) {
     this.kind = kind;
     this.dir = dir;
     this.nodeArgs = nodeArgs;
+    this.entry = entry;
     this.address = join(dir, `${kind}.sock`);
     // The directory's unique suffix keeps two runs on one host apart: runc's state and the
     // cgroups are named by namespace and container id, whatever the daemon's root.
     this.namespace = `bench-${basename(dir)}`;
   }
 
-  /** create makes the daemon's directory and config below `parent`; `start` boots it. `nodeArgs` go to node before ctrd's entry point. */
-  static async create(kind: DaemonKind, parent: string, opts: { nodeArgs?: readonly string[] } = {}): Promise<BenchDaemon> {
-    const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)), opts.nodeArgs ?? []);
+  /**
+   * create makes the daemon's directory and config below `parent`; `start` boots it. `nodeArgs`
+   * go to node before ctrd's entry point; `entry` starts another build of ctrd (a copy of
+   * packages/daemon/bundle, see start-ab).
+   */
+  static async create(kind: DaemonKind, parent: string, opts: { nodeArgs?: readonly string[]; entry?: string } = {}): Promise<BenchDaemon> {
+    const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)), opts.nodeArgs ?? [], opts.entry ?? CTRD);
     const root = JSON.stringify(join(d.dir, 'root'));
     const state = JSON.stringify(join(d.dir, 'state'));
     const address = JSON.stringify(d.address);
@@ -143,7 +150,7 @@ export class BenchDaemon {
   async start(command?: string[]): Promise<number> {
     // The log goes to a file: a pipe the benchmark loop does not drain would stall the daemon.
     const log = openSync(join(this.dir, 'daemon.log'), 'a');
-    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...ctrdNodeFlags(), ...this.nodeArgs, CTRD, '--config', this.configPath]];
+    const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...ctrdNodeFlags(this.entry), ...this.nodeArgs, this.entry, '--config', this.configPath]];
     const t0 = process.hrtime.bigint();
     // Its own process group: a Ctrl-C reaches the harness, which stops the daemons in order.
     const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });

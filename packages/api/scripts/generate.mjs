@@ -121,6 +121,36 @@ function renderRegistry(messages) {
   return lines.join('\n');
 }
 
+/** tsFiles lists the .ts files below `dir`. */
+function tsFiles(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...tsFiles(full));
+    else if (entry.name.endsWith('.ts')) found.push(full);
+  }
+  return found;
+}
+
+/**
+ * serializeThroughSharedWriter rewrites the grpc-js serializers ts-proto emits,
+ * `Buffer.from(X.encode(value).finish())`, to `toBuffer(X, value)` from src/wire-buffer.ts, which
+ * encodes into one reused writer and copies the bytes out once. `gen` is the generated tree as it
+ * will sit at src/gen.
+ */
+function serializeThroughSharedWriter(gen) {
+  const pattern = /Buffer\.from\((\w+)\.encode\(value\)\.finish\(\)\)/g;
+  for (const file of tsFiles(gen)) {
+    const text = readFileSync(file, 'utf8');
+    if (!text.includes('.encode(value).finish())')) continue;
+    const from = relative(dirname(join(outDir, relative(gen, file))), join(pkgDir, 'src', 'wire-buffer.js')).split(sep).join('/');
+    const firstImport = text.indexOf('\nimport ');
+    if (firstImport < 0) throw new Error(`generate: no import in ${file}`);
+    const rewritten = text.replace(pattern, 'toBuffer($1, value)');
+    writeFileSync(file, `${rewritten.slice(0, firstImport + 1)}import { toBuffer } from '${from.startsWith('.') ? from : `./${from}`}';\n${rewritten.slice(firstImport + 1)}`);
+  }
+}
+
 function main() {
   const force = process.argv.includes('--force');
   const protos = listProtos(protoDir);
@@ -145,6 +175,8 @@ function main() {
     plugins: [{ local: plugin, out: relative(pkgDir, scratch), strategy: 'all', opt: TS_PROTO_OPTIONS }],
   };
   run(buf, ['generate', '--template', JSON.stringify(template)]);
+
+  serializeThroughSharedWriter(scratch);
 
   const image = JSON.parse(run(buf, ['build', '--exclude-source-info', '-o', '-#format=json'], true));
   writeFileSync(join(scratch, 'registry.ts'), renderRegistry(collectMessages(image)));
