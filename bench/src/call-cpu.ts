@@ -1,18 +1,23 @@
-// call-cpu measures what one small call costs each daemon's CPU, side by side: containerd 1.6 and
-// ctrd each get busybox imported and one container created, then a client process per daemon
-// makes the calls `ctr images ls`, `ctr images pull` of a present image and the task commands
-// make, one at a time on one connection, and the daemon's CPU time (every thread, from
-// /proc/<pid>/task/*/schedstat) is read around each block. Blocks alternate between the daemons
-// (A B A B …) after a warm-up. No `ctr` start-up and no new connection is in the figures: this
-// is each daemon's own part of a call, which the per-call rows repeat hundreds of times.
+// call-cpu measures what one small call costs a daemon, side by side: containerd 1.6 and ctrd each
+// get busybox imported and one container created, then a client process per daemon makes the
+// calls `ctr images ls`, `ctr images pull` of a present image and the task commands make, one at a
+// time on one connection. Around each block of calls it reads the daemon's CPU time (every
+// thread, from /proc/<pid>/task/*/schedstat) and the block's wall time. Blocks alternate between
+// the daemons (A B A B …) after a warm-up. No `ctr` start-up and no new connection is in the
+// figures: this is each daemon's own part of a call, which the per-call rows repeat hundreds of
+// times.
 //
 //   node bench/dist/call-cpu.js [--calls 2000] [--rounds 5] [--only content-info,images-list]
-//     [--ctrd-only | --baseline <launcher>] [--cpu-prof <dir>]
+//     [--ctrd-only | --baseline <launcher>] [--floor] [--cpu-prof <dir>]
 //
 // --baseline compares two builds of ctrd instead of containerd and ctrd: <launcher> is another
 // build's bundled launcher (a copy of packages/daemon/bundle, see start-ab).
-// --cpu-prof writes a `node --cpu-prof` profile of ctrd (this build) over the whole run into <dir>.
-import { fork } from 'node:child_process';
+// --floor adds `grpc-floor-server.js` serving the image's manifest from memory: the least a Node
+// daemon on grpc-js pays for the calls it answers (version, content-info, content-read).
+// --cpu-prof writes `node --cpu-prof` profiles of ctrd (this build) and of the floor server over
+// the whole run into <dir>.
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +27,7 @@ import { Connection, RemoteContainerStore, RemoteContentStore, RemoteImageStore,
 import { threadsCpuMs } from './cpu.js';
 import { BenchDaemon } from './daemons.js';
 import { buildFixtures, IMAGE } from './fixtures.js';
+import { FloorServer } from './start-floor.js';
 import { summarize } from './stats.js';
 
 const CONTAINER = 'call-cpu';
@@ -39,6 +45,9 @@ const CALLS = {
 } as const;
 type CallName = keyof typeof CALLS;
 
+/** The calls the floor server answers. */
+const FLOOR_CALLS: readonly CallName[] = ['version', 'content-info', 'content-read'];
+
 interface Clients {
   conn: Connection;
   content: RemoteContentStore;
@@ -49,10 +58,9 @@ interface Clients {
 type Order = { call: CallName; calls: number } | 'exit';
 
 /** client runs in the child: one connection, the calls it is told, one at a time. */
-async function client(address: string, namespace: string): Promise<void> {
+function client(address: string, namespace: string, target: string): void {
   const conn = new Connection(address, { namespace });
   const c: Clients = { conn, content: new RemoteContentStore(conn), images: new RemoteImageStore(conn), containers: new RemoteContainerStore(conn) };
-  const target = (await c.images.get(namespace, IMAGE)).target.digest;
   process.on('message', async (m: Order) => {
     if (m === 'exit') {
       conn.close();
@@ -66,11 +74,14 @@ async function client(address: string, namespace: string): Promise<void> {
   process.send!('ready');
 }
 
+/** Side is one server under test with its client process. */
 interface Side {
   label: string;
-  daemon: BenchDaemon;
-  child: ReturnType<typeof fork>;
-  /** the daemon's CPU per call of each block, µs */
+  pid: number;
+  calls: readonly CallName[];
+  child: ChildProcess;
+  stop(): Promise<void>;
+  /** the server's CPU per call of each block, µs */
   cpu: Map<CallName, number[]>;
   /** the wall time per call of each block, µs */
   wall: Map<CallName, number[]>;
@@ -89,28 +100,47 @@ function order(side: Side, m: Order): Promise<void> {
 }
 
 async function block(side: Side, call: CallName, calls: number): Promise<{ cpu: number; wall: number }> {
-  const pid = side.daemon.pid!;
-  const before = threadsCpuMs(pid);
+  const before = threadsCpuMs(side.pid);
   const t0 = performance.now();
   await order(side, { call, calls });
   const wall = performance.now() - t0;
-  const after = threadsCpuMs(pid);
+  const after = threadsCpuMs(side.pid);
   if (before === undefined || after === undefined) throw new Error(`${side.label} is gone`);
   return { cpu: ((after - before) * 1000) / calls, wall: (wall * 1000) / calls };
 }
 
 const push = (m: Map<CallName, number[]>, k: CallName, v: number) => m.set(k, [...(m.get(k) ?? []), v]);
 
+/** table prints one figure per call and side; with two daemons the last column is ctrd / the other. */
 function table(sides: Side[], names: CallName[], what: 'cpu' | 'wall'): string {
+  const daemons = sides.filter((s) => s.label !== 'floor');
+  const ratio = daemons.length === 2;
   const head = sides.map((s) => `${s.label} µs`);
-  const two = sides.length === 2;
-  const lines = [`| call | ${head.join(' | ')} |${two ? ' ratio |' : ''}`, `|---|${head.map(() => '---|').join('')}${two ? '---|' : ''}`];
+  const lines = [`| call | ${head.join(' | ')} |${ratio ? ' ratio |' : ''}`, `|---|${head.map(() => '---|').join('')}${ratio ? '---|' : ''}`];
   for (const n of names) {
-    const cells = sides.map((s) => summarize(s[what].get(n)!));
-    const txt = cells.map((c) => `${c.median.toFixed(0)} (${c.min.toFixed(0)}–${c.max.toFixed(0)})`);
-    lines.push(`| ${n} | ${txt.join(' | ')} |${two ? ` ${(cells[1]!.median / cells[0]!.median).toFixed(2)} |` : ''}`);
+    const cells = sides.map((s) => (s.calls.includes(n) ? summarize(s[what].get(n)!) : undefined));
+    const txt = cells.map((c) => (c ? `${c.median.toFixed(0)} (${c.min.toFixed(0)}–${c.max.toFixed(0)})` : '–'));
+    const [a, b] = daemons.map((s) => summarize(s[what].get(n)!).median);
+    lines.push(`| ${n} | ${txt.join(' | ')} |${ratio ? ` ${(b! / a!).toFixed(2)} |` : ''}`);
   }
   return lines.join('\n');
+}
+
+/** manifestOf reads the digest and the bytes of the imported image's manifest from a daemon. */
+function manifestOf(daemon: BenchDaemon): { digest: string; bytes: string } {
+  const row = daemon.must(['images', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${IMAGE} `));
+  const digest = row?.split(/\s+/)[2];
+  if (!digest?.startsWith('sha256:')) throw new Error(`no manifest digest for ${IMAGE} in: ${row}`);
+  return { digest, bytes: daemon.must(['content', 'get', digest]).stdout };
+}
+
+async function startClient(label: string, address: string, namespace: string, target: string): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(import.meta.url), ['--client', address, namespace, target], { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`client of ${label} exited ${code}`)));
+  });
+  return child;
 }
 
 async function main(): Promise<void> {
@@ -120,8 +150,9 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       only: { type: 'string' },
       'ctrd-only': { type: 'boolean', default: false },
-      'cpu-prof': { type: 'string' },
       baseline: { type: 'string' },
+      floor: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
   const calls = Number(values.calls);
@@ -144,41 +175,59 @@ async function main(): Promise<void> {
             { label: 'containerd', kind: 'containerd' },
             { label: 'ctrd', kind: 'ctrd' },
           ];
+    let manifest: { digest: string; bytes: string } | undefined;
     for (const { label, kind, entry } of wanted) {
       const profile = label === 'ctrd' && values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
       const daemon = await BenchDaemon.create(kind, dir, { nodeArgs: profile, entry });
-      await daemon.start();
-      daemon.must(['images', 'import', fx.archive]);
-      daemon.must(['containers', 'create', IMAGE, CONTAINER]);
-      const child = fork(fileURLToPath(import.meta.url), ['--client', daemon.address, daemon.namespace], { stdio: 'inherit' });
-      await new Promise<void>((resolve, reject) => {
-        child.once('message', () => resolve());
-        child.once('exit', (code) => reject(new Error(`client of ${label} exited ${code}`)));
-      });
-      sides.push({ label, daemon, child, cpu: new Map(), wall: new Map() });
+      const stop = () => daemon.dispose();
+      try {
+        await daemon.start();
+        daemon.must(['images', 'import', fx.archive]);
+        daemon.must(['containers', 'create', IMAGE, CONTAINER]);
+        manifest ??= manifestOf(daemon);
+        const child = await startClient(label, daemon.address, daemon.namespace, manifest.digest);
+        sides.push({ label, pid: daemon.pid!, calls: names, child, stop, cpu: new Map(), wall: new Map() });
+      } catch (err) {
+        await stop();
+        throw err;
+      }
     }
-    for (const s of sides) for (const n of names) await block(s, n, Math.min(calls, 500));
+    if (values.floor && manifest) {
+      const blob = join(dir, 'manifest.json');
+      writeFileSync(blob, manifest.bytes);
+      const floor = await FloorServer.start(dir, blob, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []);
+      const child = await startClient('floor', floor.address, 'default', manifest.digest).catch(async (err) => {
+        await floor.stop();
+        throw err;
+      });
+      sides.push({ label: 'floor', pid: floor.pid!, calls: names.filter((n) => FLOOR_CALLS.includes(n)), child, stop: () => floor.stop(), cpu: new Map(), wall: new Map() });
+    }
+    for (const s of sides) for (const n of s.calls) await block(s, n, Math.min(calls, 500));
     for (let r = 0; r < rounds; r++) {
       for (const n of names) {
         for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
+          if (!s.calls.includes(n)) continue;
           const { cpu, wall } = await block(s, n, calls);
           push(s.cpu, n, cpu);
           push(s.wall, n, wall);
         }
       }
     }
-    process.stdout.write(`${calls} calls per block, ${rounds} rounds, median (min–max) per call\n\nthe daemon's CPU:\n\n${table(sides, names, 'cpu')}\n\nwall time, one call after the other:\n\n${table(sides, names, 'wall')}\n`);
+    process.stdout.write(
+      `${calls} calls per block, ${rounds} rounds, median (min–max) per call\n\n` +
+        `the server's CPU:\n\n${table(sides, names, 'cpu')}\n\nwall time, one call after the other:\n\n${table(sides, names, 'wall')}\n`,
+    );
   } finally {
     for (const s of sides) {
       if (s.child.connected) s.child.send('exit');
-      await s.daemon.dispose();
+      await s.stop();
     }
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === '--client') {
-  await client(process.argv[3]!, process.argv[4]!);
+  client(process.argv[3]!, process.argv[4]!, process.argv[5]!);
 } else {
   await main();
 }

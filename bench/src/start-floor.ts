@@ -38,11 +38,14 @@ export class FloorServer {
     private readonly exited: Promise<void>,
   ) {}
 
-  /** start launches the server (serving `blob` when given) on a socket in `dir` and waits until it accepts connections. */
-  static async start(dir: string, blob?: string): Promise<FloorServer> {
+  /**
+   * start launches the server (serving `blob` when given) on a socket in `dir` and waits until it
+   * accepts connections; `nodeArgs` go to node before the script (e.g. `--cpu-prof`).
+   */
+  static async start(dir: string, blob?: string, nodeArgs: readonly string[] = []): Promise<FloorServer> {
     const address = join(dir, 'grpc-floor-content.sock');
     rmSync(address, { force: true });
-    const proc = spawn(process.execPath, [SERVER, address, ...(blob ? ['--blob', blob] : [])], { stdio: 'ignore' });
+    const proc = spawn(process.execPath, [...nodeArgs, SERVER, address, ...(blob ? ['--blob', blob] : [])], { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const server = new FloorServer(address, proc, exited);
     try {

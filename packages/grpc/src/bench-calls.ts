@@ -1,11 +1,13 @@
 /**
  * A micro benchmark of the per-call cost of the binding layer (not a test, not exported): a
  * grpc-js server in this process with a unary and a server-streaming method, bound through
- * `bindService` (or registered directly on grpc-js, as the floor), driven over a unix socket by a
+ * `bindService` (or registered directly on grpc-js, as the floor; or, with `--mode h2`, no
+ * grpc-js at all: a bare `node:http2` server that frames the same answers and sends
+ * `grpc-status: 0` as trailers, the least any Node server pays), driven over a unix socket by a
  * grpc-js client in a child process that makes one call at a time. It prints the server's CPU time
  * (user + system, from `process.cpuUsage`) per call, which other load on the machine barely moves.
  *
- *   node packages/grpc/dist/bench-calls.js [--mode bound|raw] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
+ *   node packages/grpc/dist/bench-calls.js [--mode bound|raw|h2] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
  *     [--server-options '{"grpc.enable_channelz":0}']
  *
  * With `--perf` it also counts the server's instructions per call (`perf stat`, run as root).
@@ -15,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createServer as createH2Server } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { bindService } from './bind.js';
 
@@ -106,12 +109,48 @@ async function instructions(): Promise<() => Promise<number>> {
   };
 }
 
-async function server(mode: string, poll: string, calls: number, rounds: number, verbose: boolean, perf: boolean, serverOptions: grpc.ServerOptions): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
-  const sock = join(dir, 's.sock');
+/** framed is a message with gRPC's 5-byte prefix (uncompressed, length). */
+function framed(message: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(message.length + 5);
+  out[0] = 0;
+  out.writeUInt32BE(message.length, 1);
+  message.copy(out, 5);
+  return out;
+}
+
+/** listenH2 serves both methods from a bare HTTP/2 server and returns its closer. */
+async function listenH2(sock: string): Promise<() => void> {
+  const answers: Record<string, Buffer> = { [Def.info.path]: framed(SMALL), [Def.read.path]: framed(PAYLOAD) };
+  const srv = createH2Server();
+  srv.on('stream', (stream, headers) => {
+    const answer = answers[String(headers[':path'])];
+    stream.resume();
+    stream.on('end', () => {
+      if (!answer) {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
+        return;
+      }
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(answer);
+    });
+  });
+  await new Promise<void>((res) => srv.listen(sock, res));
+  return () => srv.close();
+}
+
+/** listenGrpc serves both methods from a grpc-js server and returns its closer. */
+async function listenGrpc(sock: string, mode: string, poll: string, serverOptions: grpc.ServerOptions): Promise<() => void> {
   const srv = new grpc.Server(serverOptions);
   srv.addService(Def as unknown as grpc.ServiceDefinition, implementation(mode, poll));
   await new Promise<void>((res, rej) => srv.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+  return () => srv.forceShutdown();
+}
+
+async function server(mode: string, poll: string, calls: number, rounds: number, verbose: boolean, perf: boolean, serverOptions: grpc.ServerOptions): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
+  const sock = join(dir, 's.sock');
+  const close = mode === 'h2' ? await listenH2(sock) : await listenGrpc(sock, mode, poll, serverOptions);
   const child = fork(process.argv[1]!, ['--client', sock], { execArgv: [] });
   const next = () => new Promise<unknown>((res) => child.once('message', res));
   await next();
@@ -144,7 +183,7 @@ async function server(mode: string, poll: string, calls: number, rounds: number,
   }
   child.send('exit');
   await new Promise((r) => child.once('exit', r));
-  srv.forceShutdown();
+  close();
   await rm(dir, { recursive: true, force: true });
 }
 

@@ -2,6 +2,7 @@ import type { NamespaceRecord } from './records.js';
 import { KEYS } from './keys.js';
 import { getRecord, openView, ReadView, WriteTxn, type LevelDatabase } from './kv.js';
 import { Mutex } from './mutex.js';
+import { RecordCache } from './record-cache.js';
 
 /** MutationCallback hears of every committed change; `dirty` says whether something was dereferenced since the last collection. */
 export type MutationCallback = (dirty: boolean) => void;
@@ -21,6 +22,8 @@ export class MetaCore {
   readonly dirtySnapshotters = new Set<string>();
   /** blobs being committed to the backend whose records are not written yet, with their counts. */
   private readonly pins = new Map<string, number>();
+  /** the records `get` has read, decoded, until a write changes them. */
+  private readonly cache = new RecordCache();
 
   constructor(
     readonly db: LevelDatabase,
@@ -39,7 +42,13 @@ export class MetaCore {
   async writeLocked<T>(fn: (tx: WriteTxn) => Promise<T>): Promise<T> {
     const tx = new WriteTxn(this.db);
     const result = await fn(tx);
-    await tx.commit();
+    const written = tx.keys();
+    try {
+      await tx.commit();
+    } finally {
+      // Also when the batch failed: whether any of it reached the database is not known.
+      this.cache.forget(written);
+    }
     if (tx.dirty) this.dirtyCount++;
     const dirty = this.dirtyCount > 0;
     for (const cb of this.callbacks) cb(dirty);
@@ -48,10 +57,16 @@ export class MetaCore {
 
   /**
    * get reads the one record at `key` without opening a snapshot (a single key is always seen
-   * whole, writers commit in one batch); undefined when absent.
+   * whole, writers commit in one batch); undefined when absent. The record comes from the cache
+   * when a read before kept it, and is frozen: callers copy what they hand on or change.
    */
-  get<T>(key: string): Promise<T | undefined> {
-    return getRecord<T>(this.db, key);
+  async get<T>(key: string): Promise<T | undefined> {
+    const hit = this.cache.lookup(key);
+    if (hit !== undefined) return hit as T;
+    const era = this.cache.era;
+    const record = await getRecord<T>(this.db, key);
+    if (record !== undefined) this.cache.keep(key, record, era);
+    return record;
   }
 
   /**

@@ -136,6 +136,11 @@ export class WriteTxn extends ReadView {
     for await (const [k] of this.descendants(key)) this.del(k);
   }
 
+  /** keys lists the keys this transaction puts or deletes. */
+  keys(): string[] {
+    return [...this.pending.keys()];
+  }
+
   /** size is the number of pending operations. */
   get size(): number {
     return this.pending.size;
