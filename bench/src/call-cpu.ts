@@ -1,8 +1,9 @@
 // call-cpu measures what one small call costs a daemon, side by side: containerd 1.6 and ctrd each
 // get busybox imported and one container created, then a client process per daemon makes the
 // calls `ctr images ls`, `ctr images pull` of a present image and the task commands make, one at a
-// time on one connection. Around each block of calls it reads the daemon's CPU time (every
-// thread, from /proc/<pid>/task/*/schedstat) and the block's wall time. Blocks alternate between
+// time on one connection. Around each block of calls it reads the CPU time of the daemon and its
+// shims (every thread, from /proc/<pid>/task/*/schedstat; a `sleep` task runs on each daemon's
+// own shim for `tasks-get`) and the block's wall time. Blocks alternate between
 // the daemons (A B A B …) after a warm-up. No `ctr` start-up and no new connection is in the
 // figures: this is each daemon's own part of a call, which the per-call rows repeat hundreds of
 // times.
@@ -23,14 +24,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { Connection, RemoteContainerStore, RemoteContentStore, RemoteImageStore, serverVersion } from '@ctrd/client';
+import { Connection, RemoteContainerStore, RemoteContentStore, RemoteImageStore, RemoteTasks, serverVersion } from '@ctrd/client';
 import { threadsCpuMs } from './cpu.js';
 import { BenchDaemon } from './daemons.js';
+import { nativeRuntime } from './workloads.js';
 import { buildFixtures, IMAGE } from './fixtures.js';
 import { FloorServer } from './start-floor.js';
 import { summarize } from './stats.js';
 
 const CONTAINER = 'call-cpu';
+const TASK = 'call-cpu-task';
 
 /** The calls measured, each as the client makes it; `target` is the image's manifest digest. */
 const CALLS = {
@@ -42,6 +45,7 @@ const CALLS = {
   'images-get': (c: Clients) => c.images.get(c.conn.namespace, IMAGE),
   'images-list': (c: Clients) => c.images.list(c.conn.namespace),
   'containers-get': (c: Clients) => c.containers.get(c.conn.namespace, CONTAINER),
+  'tasks-get': (c: Clients) => c.tasks.get(TASK),
 } as const;
 type CallName = keyof typeof CALLS;
 
@@ -53,6 +57,7 @@ interface Clients {
   content: RemoteContentStore;
   images: RemoteImageStore;
   containers: RemoteContainerStore;
+  tasks: RemoteTasks;
 }
 
 type Order = { call: CallName; calls: number } | 'exit';
@@ -60,7 +65,13 @@ type Order = { call: CallName; calls: number } | 'exit';
 /** client runs in the child: one connection, the calls it is told, one at a time. */
 function client(address: string, namespace: string, target: string): void {
   const conn = new Connection(address, { namespace });
-  const c: Clients = { conn, content: new RemoteContentStore(conn), images: new RemoteImageStore(conn), containers: new RemoteContainerStore(conn) };
+  const c: Clients = {
+    conn,
+    content: new RemoteContentStore(conn),
+    images: new RemoteImageStore(conn),
+    containers: new RemoteContainerStore(conn),
+    tasks: new RemoteTasks(conn),
+  };
   process.on('message', async (m: Order) => {
     if (m === 'exit') {
       conn.close();
@@ -77,7 +88,8 @@ function client(address: string, namespace: string, target: string): void {
 /** Side is one server under test with its client process. */
 interface Side {
   label: string;
-  pid: number;
+  /** the server's processes: the daemon and its shims */
+  pids: () => number[];
   calls: readonly CallName[];
   child: ChildProcess;
   stop(): Promise<void>;
@@ -99,13 +111,23 @@ function order(side: Side, m: Order): Promise<void> {
   });
 }
 
+/** cpuMs sums the CPU time of a side's processes so far. */
+function cpuMs(side: Side): number {
+  let ms = 0;
+  for (const pid of side.pids()) {
+    const t = threadsCpuMs(pid);
+    if (t === undefined) throw new Error(`${side.label}: process ${pid} is gone`);
+    ms += t;
+  }
+  return ms;
+}
+
 async function block(side: Side, call: CallName, calls: number): Promise<{ cpu: number; wall: number }> {
-  const before = threadsCpuMs(side.pid);
+  const before = cpuMs(side);
   const t0 = performance.now();
   await order(side, { call, calls });
   const wall = performance.now() - t0;
-  const after = threadsCpuMs(side.pid);
-  if (before === undefined || after === undefined) throw new Error(`${side.label} is gone`);
+  const after = cpuMs(side);
   return { cpu: ((after - before) * 1000) / calls, wall: (wall * 1000) / calls };
 }
 
@@ -179,14 +201,20 @@ async function main(): Promise<void> {
     for (const { label, kind, entry } of wanted) {
       const profile = label === 'ctrd' && values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
       const daemon = await BenchDaemon.create(kind, dir, { nodeArgs: profile, entry });
-      const stop = () => daemon.dispose();
+      const stop = async () => {
+        daemon.killTasks();
+        await daemon.dispose();
+      };
       try {
         await daemon.start();
         daemon.must(['images', 'import', fx.archive]);
         daemon.must(['containers', 'create', IMAGE, CONTAINER]);
+        daemon.must(['run', '-d', '--runtime', nativeRuntime(daemon), IMAGE, TASK, 'sleep', '100000']);
+        const shims = daemon.shimPids();
         manifest ??= manifestOf(daemon);
         const child = await startClient(label, daemon.address, daemon.namespace, manifest.digest);
-        sides.push({ label, pid: daemon.pid!, calls: names, child, stop, cpu: new Map(), wall: new Map() });
+        const pid = daemon.pid!;
+        sides.push({ label, pids: () => [pid, ...shims], calls: names, child, stop, cpu: new Map(), wall: new Map() });
       } catch (err) {
         await stop();
         throw err;
@@ -200,7 +228,8 @@ async function main(): Promise<void> {
         await floor.stop();
         throw err;
       });
-      sides.push({ label: 'floor', pid: floor.pid!, calls: names.filter((n) => FLOOR_CALLS.includes(n)), child, stop: () => floor.stop(), cpu: new Map(), wall: new Map() });
+      const pid = floor.pid!;
+      sides.push({ label: 'floor', pids: () => [pid], calls: names.filter((n) => FLOOR_CALLS.includes(n)), child, stop: () => floor.stop(), cpu: new Map(), wall: new Map() });
     }
     for (const s of sides) for (const n of s.calls) await block(s, n, Math.min(calls, 500));
     for (let r = 0; r < rounds; r++) {
@@ -215,7 +244,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `${calls} calls per block, ${rounds} rounds, median (min–max) per call\n\n` +
-        `the server's CPU:\n\n${table(sides, names, 'cpu')}\n\nwall time, one call after the other:\n\n${table(sides, names, 'wall')}\n`,
+        `the CPU of the daemon and its shims:\n\n${table(sides, names, 'cpu')}\n\nwall time, one call after the other:\n\n${table(sides, names, 'wall')}\n`,
     );
   } finally {
     for (const s of sides) {
