@@ -64,7 +64,7 @@ async function client(sock: string): Promise<void> {
 function implementation(mode: string, poll: string): grpc.UntypedServiceImplementation {
   if (mode === 'raw') {
     return {
-      info: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, SMALL),
+      info: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, SMALL),
       read: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
         call.write(PAYLOAD);
         call.end();

@@ -16,7 +16,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError, isAlreadyExist
 import { dropsGcReferences, requireNamespace } from '@ctrd/metadata';
 import type { MetaCore } from './core.js';
 import { KEYS } from './keys.js';
-import type { ReadView, WriteTxn } from './kv.js';
+import type { WriteTxn } from './kv.js';
 import { holdInLease, releaseFromLease } from './lease-manager.js';
 import { NamespacedWriter } from './namespaced-writer.js';
 import type { BlobRecord, IngestRecord } from './records.js';

@@ -6,7 +6,7 @@ import { adaptSnapshot, Kind, kindName, parseKind, type Info, type SnapshotOptio
 import type { MetaCore } from './core.js';
 import type { GarbageCollector } from './garbage-collector.js';
 import { KEYS } from './keys.js';
-import type { ReadView, WriteTxn } from './kv.js';
+import type { ReadView } from './kv.js';
 import { holdInLease, releaseFromLease } from './lease-manager.js';
 import type { SnapshotRecord } from './records.js';
 import { collectBackend } from './snapshot-collector.js';
