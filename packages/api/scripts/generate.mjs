@@ -42,12 +42,13 @@ function findInNodeModules(rel) {
   }
 }
 
-function listProtos(dir) {
+/** filesEndingIn lists the files below `dir` whose names end in `suffix`, sorted. */
+function filesEndingIn(dir, suffix) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...listProtos(full));
-    else if (entry.name.endsWith('.proto')) found.push(full);
+    if (entry.isDirectory()) found.push(...filesEndingIn(full, suffix));
+    else if (entry.name.endsWith(suffix)) found.push(full);
   }
   return found.sort();
 }
@@ -121,17 +122,6 @@ function renderRegistry(messages) {
   return lines.join('\n');
 }
 
-/** tsFiles lists the .ts files below `dir`. */
-function tsFiles(dir) {
-  const found = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...tsFiles(full));
-    else if (entry.name.endsWith('.ts')) found.push(full);
-  }
-  return found;
-}
-
 /**
  * serializeThroughSharedWriter rewrites the grpc-js serializers ts-proto emits,
  * `Buffer.from(X.encode(value).finish())`, to `toBuffer(X, value)` from src/wire-buffer.ts, which
@@ -140,7 +130,7 @@ function tsFiles(dir) {
  */
 function serializeThroughSharedWriter(gen) {
   const pattern = /Buffer\.from\((\w+)\.encode\(value\)\.finish\(\)\)/g;
-  for (const file of tsFiles(gen)) {
+  for (const file of filesEndingIn(gen, '.ts')) {
     const text = readFileSync(file, 'utf8');
     if (!text.includes('.encode(value).finish())')) continue;
     const from = relative(dirname(join(outDir, relative(gen, file))), join(pkgDir, 'src', 'wire-buffer.js')).split(sep).join('/');
@@ -153,7 +143,7 @@ function serializeThroughSharedWriter(gen) {
 
 function main() {
   const force = process.argv.includes('--force');
-  const protos = listProtos(protoDir);
+  const protos = filesEndingIn(protoDir, '.proto');
   const hash = inputsHash(protos);
   if (!force && existsSync(hashFile) && readFileSync(hashFile, 'utf8').trim() === hash) {
     console.log('api: generated code is up to date');
