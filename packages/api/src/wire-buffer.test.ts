@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InfoResponse } from './gen/containerd/services/content/v1/content.js';
-import { ContentService } from './gen/containerd/services/content/v1/content.js';
+import { ContentService, InfoResponse } from './gen/containerd/services/content/v1/content.js';
 import { toBuffer } from './wire-buffer.js';
 
 const info = (digest: string, labels: Record<string, string> = {}) => ({
@@ -13,10 +12,9 @@ test('toBuffer gives the bytes a fresh writer gives, each message in a buffer of
   const b = info('sha256:cc');
   const first = toBuffer(InfoResponse, a);
   const second = toBuffer(InfoResponse, b);
+  // the first result is not overwritten by the second encoding
   assert.deepEqual(first, Buffer.from(InfoResponse.encode(a).finish()));
   assert.deepEqual(second, Buffer.from(InfoResponse.encode(b).finish()));
-  // the first result is not overwritten by the second encoding
-  assert.deepEqual(InfoResponse.decode(first), InfoResponse.decode(Buffer.from(InfoResponse.encode(a).finish())));
   assert.notEqual(first.buffer, second.buffer);
 });
 

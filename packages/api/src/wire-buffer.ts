@@ -17,7 +17,8 @@ let shared = new BinaryWriter();
 
 /**
  * toBuffer encodes `message` into a Buffer of its own, as a grpc-js serializer returns it. The
- * generated service definitions call it (`scripts/generate.mjs` rewrites them to).
+ * generated service definitions call it: `scripts/generate.mjs` rewrites ts-proto's serializers
+ * to do so.
  */
 export function toBuffer<T>(codec: Encoder<T>, message: T): Buffer {
   let bytes: Uint8Array;

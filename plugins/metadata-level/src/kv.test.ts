@@ -37,7 +37,8 @@ test('children reads in batches: subtrees that cross a batch are skipped, every 
   const want: Array<[string, unknown]> = [];
   for (let i = 0; i < 20; i++) {
     const name = `c${String(i).padStart(2, '0')}`;
-    // every third child has only deeper keys, every other one a record; some have many deeper keys
+    // child i has a record unless i is a multiple of 3, and (i % 4) * 3 deeper keys: c00 and c12
+    // have neither and do not exist, c03 and the like have only deeper keys
     if (i % 3 !== 0) ops.push({ type: 'put', key: k(name), value: JSON.stringify(i) });
     for (let j = 0; j < (i % 4) * 3; j++) ops.push({ type: 'put', key: k(name, `d${j}`, 'x'), value: '"deep"' });
     if (i % 3 !== 0 || i % 4 !== 0) want.push([name, i % 3 !== 0 ? i : undefined]);
