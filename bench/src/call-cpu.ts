@@ -3,7 +3,7 @@
 // calls `ctr images ls`, `ctr images pull` of a present image and the task commands make, one at a
 // time on one connection. Around each block of calls it reads the CPU time of the daemon and its
 // shims (every thread, from /proc/<pid>/task/*/schedstat; a `sleep` task runs on each daemon's
-// own shim for `tasks-get`) and the block's wall time. Blocks alternate between
+// own shim for the task calls) and the block's wall time. Blocks alternate between
 // the daemons (A B A B …) after a warm-up. No `ctr` start-up and no new connection is in the
 // figures: this is each daemon's own part of a call, which the per-call rows repeat hundreds of
 // times.
@@ -46,6 +46,11 @@ const CALLS = {
   'images-list': (c: Clients) => c.images.list(c.conn.namespace),
   'containers-get': (c: Clients) => c.containers.get(c.conn.namespace, CONTAINER),
   'tasks-get': (c: Clients) => c.tasks.get(TASK),
+  // two calls, each running runc once; not in the default set (`--only tasks-pause-resume --calls 100`)
+  'tasks-pause-resume': async (c: Clients) => {
+    await c.tasks.pause(TASK);
+    await c.tasks.resume(TASK);
+  },
 } as const;
 type CallName = keyof typeof CALLS;
 
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
   });
   const calls = Number(values.calls);
   const rounds = Number(values.rounds);
-  const names = (values.only ? values.only.split(',') : Object.keys(CALLS)) as CallName[];
+  const names = (values.only ? values.only.split(',') : Object.keys(CALLS).filter((n) => n !== 'tasks-pause-resume')) as CallName[];
   for (const n of names) if (!(n in CALLS)) throw new Error(`unknown call ${n}; known: ${Object.keys(CALLS).join(', ')}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-call-cpu-'));

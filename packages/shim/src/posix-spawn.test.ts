@@ -22,14 +22,14 @@ function collect(child: ReturnType<typeof spawnPiped>): Promise<[string, string]
   return Promise.all([read(child.stdout!), read(child.stderr!)]);
 }
 
-async function spawnToFile(dir: string, file: string, args: string[], extra?: (out: number) => void): Promise<{ status: number; text: string }> {
+async function spawnToFile(dir: string, file: string, args: string[], extra?: (out: number) => void, env?: NodeJS.ProcessEnv): Promise<{ status: number; text: string }> {
   const outFile = join(dir, `${file}.out`);
   const out = openSync(outFile, 'w');
   const devnull = openSync('/dev/null', 'r');
   let pid: number;
   try {
     extra?.(out);
-    pid = posixSpawn(file, args, { stdio: [devnull, out, out], cwd: dir });
+    pid = posixSpawn(file, args, { stdio: [devnull, out, out], cwd: dir, env });
   } finally {
     closeSync(out);
     closeSync(devnull);
@@ -57,6 +57,18 @@ test('posixSpawn: the child gets only its stdio, in the cwd asked for, with its 
   const listed = fds!.trim().split(' ').map(Number);
   assert.deepEqual(listed.slice(0, 3), [0, 1, 2]);
   assert.ok(!listed.includes(leaked), `the child inherited fd ${leaked}: ${fds}`);
+});
+
+test('posixSpawn: without env the child gets the environment as it is now, with env only that', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctrd-spawn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  process.env.CTRD_SPAWN_TEST = 'set after start';
+  delete process.env.CTRD_SPAWN_GONE;
+  t.after(() => delete process.env.CTRD_SPAWN_TEST);
+  const inherited = await spawnToFile(dir, 'sh', ['-c', 'echo "$CTRD_SPAWN_TEST|${CTRD_SPAWN_GONE-unset}|$PATH"']);
+  assert.equal(inherited.text, `set after start|unset|${process.env.PATH}\n`);
+  const given = await spawnToFile(dir, 'env', [], undefined, { ONLY: 'this' });
+  assert.equal(given.text, 'ONLY=this\n');
 });
 
 test('posixSpawn: the child starts with no signal ignored or blocked', { skip }, async (t) => {
