@@ -146,10 +146,15 @@ export class Runc extends RuncCommands {
     super(config);
   }
 
-  /** run executes `args`; `stdio` overrides the default (stdout and stderr captured). */
-  async run(args: string[], opts: { input?: string; stdio?: (number | 'ignore' | 'pipe')[] } = {}): Promise<RunResult> {
+  /**
+   * run executes `args`. Only stderr is captured unless `output` asks for stdout too: every other
+   * command's stdout goes to /dev/null, which spares a pipe and its reader per command. `stdio`
+   * overrides both.
+   */
+  async run(args: string[], opts: { input?: string; output?: boolean; stdio?: (number | 'ignore' | 'pipe')[] } = {}): Promise<RunResult> {
     const logStart = this.logSize();
-    const result = await this.reaper.run(this.config.binary, args, opts);
+    const stdio = opts.stdio ?? [opts.input === undefined ? 'ignore' : 'pipe', opts.output === true ? 'pipe' : 'ignore', 'pipe'];
+    const result = await this.reaper.run(this.config.binary, args, { input: opts.input, stdio });
     if (result.code !== 0) {
       const verb = args[this.global().length] ?? '';
       const detail = (await this.lastLogError(logStart)) || result.stderr.trim() || `exit status ${result.code}`;

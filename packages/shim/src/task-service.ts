@@ -323,7 +323,7 @@ export class TaskService implements Impl {
 
   async pids(req: api.PidsRequest): Promise<api.PidsResponse> {
     const task = this.task(req.id);
-    const r = await task.runc.run(task.runc.ps(task.id));
+    const r = await task.runc.run(task.runc.ps(task.id), { output: true });
     const pids = (JSON.parse(r.stdout || '[]') ?? []) as number[];
     const byPid = new Map([...task.execs.values()].map((e) => [e.pid, e.execId]));
     return {
