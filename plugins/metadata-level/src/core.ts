@@ -1,6 +1,6 @@
 import type { NamespaceRecord } from './records.js';
 import { KEYS } from './keys.js';
-import { getRecord, openView, ReadView, WriteTxn, type LevelDatabase } from './kv.js';
+import { getRaw, openView, ReadView, WriteTxn, type LevelDatabase } from './kv.js';
 import { Mutex } from './mutex.js';
 import { RecordCache } from './record-cache.js';
 
@@ -64,8 +64,10 @@ export class MetaCore {
     const hit = this.cache.lookup(key);
     if (hit !== undefined) return hit as T;
     const era = this.cache.era;
-    const record = await getRecord<T>(this.db, key);
-    if (record !== undefined) this.cache.keep(key, record, era);
+    const raw = await getRaw(this.db, key);
+    if (raw === undefined) return undefined;
+    const record = JSON.parse(raw) as T;
+    this.cache.keep(key, record, raw.length, era);
     return record;
   }
 

@@ -160,14 +160,19 @@ export class WriteTxn extends ReadView {
 }
 
 /**
- * getRecord reads the record at `key` from the live database, or undefined. One key needs no
+ * getRaw reads the JSON at `key` from the live database, or undefined. One key needs no
  * snapshot: every change is one atomic batch, so the read sees the key before or after it. A
  * synchronous get (served from LevelDB's caches) skips the thread-pool round trip that dominates
  * the cost of small reads.
  */
-export async function getRecord<T>(db: LevelDatabase, key: string): Promise<T | undefined> {
+export async function getRaw(db: LevelDatabase, key: string): Promise<string | undefined> {
   // The manifest's type predates `getSync`; classic-level and memory-level both declare it.
-  const raw = (db.supports as { getSync?: boolean }).getSync === true && db.status === 'open' ? db.getSync<string, string>(key, ENC) : await db.get<string, string>(key, ENC);
+  return (db.supports as { getSync?: boolean }).getSync === true && db.status === 'open' ? db.getSync<string, string>(key, ENC) : await db.get<string, string>(key, ENC);
+}
+
+/** getRecord reads and decodes the record at `key` from the live database, or undefined (see {@link getRaw}). */
+export async function getRecord<T>(db: LevelDatabase, key: string): Promise<T | undefined> {
+  const raw = await getRaw(db, key);
   return raw === undefined ? undefined : (JSON.parse(raw) as T);
 }
 

@@ -4,23 +4,36 @@ import { MemoryLevel } from 'memory-level';
 import { MetaCore } from './core.js';
 import { RecordCache } from './record-cache.js';
 
-test('a read that began before a write is not kept; the oldest record goes when full', () => {
-  const c = new RecordCache(2);
+test('a read that began before a write is not kept; the oldest records go past either bound', () => {
+  const c = new RecordCache({ entries: 2 });
   const era = c.era;
   c.forget(['k']);
-  c.keep('k', { v: 1 }, era);
+  c.keep('k', { v: 1 }, 10, era);
   assert.equal(c.lookup('k'), undefined);
-  c.keep('a', { v: 1 }, c.era);
-  c.keep('b', { v: 2 }, c.era);
-  c.keep('c', { v: 3 }, c.era);
+  c.keep('a', { v: 1 }, 10, c.era);
+  c.keep('b', { v: 2 }, 10, c.era);
+  c.keep('c', { v: 3 }, 10, c.era);
   assert.equal(c.lookup('a'), undefined);
   assert.deepEqual(c.lookup('c'), { v: 3 });
   assert.equal(c.size, 2);
+
+  const b = new RecordCache({ bytes: 100 });
+  b.keep('a', { v: 1 }, 40, b.era);
+  b.keep('b', { v: 2 }, 40, b.era);
+  b.keep('a', { v: 3 }, 30, b.era); // kept again: its old size is not counted twice
+  assert.equal(b.bytes, 70);
+  b.keep('c', { v: 4 }, 50, b.era); // b, the oldest now, goes
+  assert.equal(b.lookup('b'), undefined);
+  assert.deepEqual([b.lookup('a'), b.lookup('c'), b.bytes], [{ v: 3 }, { v: 4 }, 80]);
+  b.keep('huge', { v: 5 }, 101, b.era);
+  assert.equal(b.lookup('huge'), undefined);
+  b.forget(['a', 'c']);
+  assert.deepEqual([b.size, b.bytes], [0, 0]);
 });
 
 test('records kept are frozen all the way down', () => {
   const c = new RecordCache();
-  c.keep('k', { labels: { a: 'b' }, target: { annotations: { x: 'y' } } }, c.era);
+  c.keep('k', { labels: { a: 'b' }, target: { annotations: { x: 'y' } } }, 60, c.era);
   const r = c.lookup('k') as { labels: Record<string, string>; target: { annotations: Record<string, string> } };
   assert.throws(() => (r.labels.a = 'changed'), TypeError);
   assert.throws(() => (r.target.annotations.z = 'new'), TypeError);

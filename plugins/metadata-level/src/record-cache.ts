@@ -1,10 +1,14 @@
-/** How many decoded records a cache holds; the oldest goes first when it is full. */
-const DEFAULT_CAPACITY = 2048;
+/** How many decoded records a cache holds at most. */
+const DEFAULT_ENTRIES = 2048;
+/** How much JSON the records a cache holds came from, at most (their decoded form takes more). */
+const DEFAULT_BYTES = 2 << 20;
 
 /**
  * RecordCache holds records as `MetaCore.get` decoded them, so that a call asking for the same
- * record again (`ctr` asks for a manifest's info and content several times per image) skips
- * LevelDB's read and the JSON decoding, about a tenth of a small call's time in the daemon.
+ * record again (`ctr` asks for a manifest's info and content several times per image, every task
+ * command for its container) skips LevelDB's read and the JSON decoding, about a tenth of a small
+ * call's time in the daemon. It is bounded by entries and by the size of the JSON the records
+ * came from; the oldest kept goes first.
  *
  * A write forgets the keys it changed once its batch is committed. A read that began before a
  * commit does not keep what it read: it may be the record the commit replaced. The records are
@@ -12,12 +16,15 @@ const DEFAULT_CAPACITY = 2048;
  * throw instead of changing it for everyone.
  */
 export class RecordCache {
-  readonly #entries = new Map<string, unknown>();
-  readonly #capacity: number;
+  readonly #entries = new Map<string, { record: unknown; bytes: number }>();
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   #era = 0;
 
-  constructor(capacity = DEFAULT_CAPACITY) {
-    this.#capacity = capacity;
+  constructor(limits: { entries?: number; bytes?: number } = {}) {
+    this.#maxEntries = limits.entries ?? DEFAULT_ENTRIES;
+    this.#maxBytes = limits.bytes ?? DEFAULT_BYTES;
   }
 
   /** era counts the forgets; take it before a read and hand it to `keep`. */
@@ -27,27 +34,45 @@ export class RecordCache {
 
   /** lookup returns the record kept for `key`, or undefined. */
   lookup(key: string): unknown {
-    return this.#entries.get(key);
+    return this.#entries.get(key)?.record;
   }
 
-  /** keep stores `record` for `key` unless a write was committed since `era` was taken. */
-  keep(key: string, record: unknown, era: number): void {
-    if (era !== this.#era) return;
-    if (this.#entries.size >= this.#capacity && !this.#entries.has(key)) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+  /**
+   * keep stores `record`, decoded from `bytes` of JSON, for `key` unless a write was committed
+   * since `era` was taken. A record larger than the whole cache is not kept.
+   */
+  keep(key: string, record: unknown, bytes: number, era: number): void {
+    if (era !== this.#era || bytes > this.#maxBytes) return;
+    this.#drop(key);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size < this.#maxEntries && this.#bytes + bytes <= this.#maxBytes) break;
+      this.#drop(oldest);
     }
-    this.#entries.set(key, deepFreeze(record));
+    this.#entries.set(key, { record: deepFreeze(record), bytes });
+    this.#bytes += bytes;
   }
 
   /** forget drops `keys`, and keeps no read that began before. */
   forget(keys: Iterable<string>): void {
     this.#era++;
-    for (const k of keys) this.#entries.delete(k);
+    for (const k of keys) this.#drop(k);
   }
 
   /** size is the number of records kept. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** bytes is the size of the JSON the kept records came from. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #drop(key: string): void {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= e.bytes;
   }
 }
 
