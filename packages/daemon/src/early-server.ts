@@ -90,14 +90,15 @@ export class EarlyServer {
     const uuidDir = opts.uuidDir;
     if (uuidDir !== undefined) {
       // On a fresh root the UUID is created now (directories, a file, a rename: a few ms on a
-      // slow disk), so the call only reads it. A failure is the call's to report.
+      // slow disk), and read once. A failure is the call's to report, which tries again.
+      let uuid: string | undefined;
       try {
-        serverUUID(uuidDir);
+        uuid = serverUUID(uuidDir);
       } catch {
         // answered by the call
       }
       // Only the Server method: the others must wait for the plugins, not answer UNIMPLEMENTED.
-      s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: serverUUID(uuidDir) }) }));
+      s.#early.push(bindService({ server: IntrospectionService.server }, { server: async () => ({ uuid: (uuid ??= serverUUID(uuidDir)) }) }));
     }
     for (const svc of s.#early) s.server.addService(svc.definition, svc.implementation);
     await s.#bind();
