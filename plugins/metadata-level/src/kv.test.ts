@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
 import { MemoryLevel } from 'memory-level';
 import { ReadView } from './kv.js';
 
@@ -53,4 +57,31 @@ test('children reads in batches: subtrees that cross a batch are skipped, every 
   for await (const [key] of new ReadView(db).descendants(k('c03'))) deep.push(key);
   assert.equal(deep.length, 9);
   await db.close();
+});
+
+test('a scan of a thousand records on disk is one round trip, not one per 16 KiB', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-kv-'));
+  const db = new Level<string, string>(dir);
+  try {
+    const p = 'v1\x00ns';
+    const ops = [];
+    for (let i = 0; i < 2500; i++) ops.push({ type: 'put' as const, key: `${p}\x00${String(i).padStart(5, '0')}`, value: JSON.stringify({ pad: 'x'.repeat(200) }) });
+    await db.batch(ops);
+    const iterator = db.iterator.bind(db);
+    let rounds = 0;
+    (db as { iterator: unknown }).iterator = (opts: object) => {
+      const it = iterator(opts);
+      const nextv = it.nextv.bind(it);
+      it.nextv = ((size: number) => (rounds++, nextv(size))) as typeof it.nextv;
+      return it;
+    };
+    let children = 0;
+    for await (const _ of new ReadView(db).children(p)) children++;
+    assert.equal(children, 2500);
+    // three full batches and the empty one that ends the scan
+    assert.equal(rounds, 4);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

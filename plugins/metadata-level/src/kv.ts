@@ -12,6 +12,12 @@ const ENC = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
 /** CHILD_BATCH is how many entries a scan asks LevelDB for at a time. */
 const CHILD_BATCH = 1000;
 
+/**
+ * SCAN is what every scan asks of the iterator: a batch of CHILD_BATCH records of up to 1 KiB
+ * each in one round trip. classic-level stops a batch at 16 KiB by default, a hundred records or so.
+ */
+const SCAN = { ...ENC, highWaterMarkBytes: CHILD_BATCH * 1024 } as const;
+
 /** Child is one direct child of a key: its decoded name and, when a record sits exactly there, the record. */
 export interface Child<T> {
   name: string;
@@ -39,12 +45,12 @@ export class ReadView {
   /**
    * children yields each distinct component directly below `parent`, in key order, with the record
    * stored at that exact key if there is one. Entries are read `batch` at a time (each batch is one
-   * round trip to LevelDB's thread pool, and the store caps it at 16 KiB); the keys of a child's
+   * round trip to LevelDB's thread pool, see SCAN); the keys of a child's
    * subtree are skipped within a batch, and when a batch ends inside a subtree the iterator seeks
    * past the rest of it, so a scan does not read every descendant of a deep child.
    */
   async *children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
-    const it = this.db.iterator<string, string>({ ...childRange(parent), ...ENC, snapshot: this.snapshot });
+    const it = this.db.iterator<string, string>({ ...childRange(parent), ...SCAN, snapshot: this.snapshot });
     try {
       let last: string | undefined;
       // the key prefix of the subtree being skipped, while its deeper keys go by
@@ -82,7 +88,7 @@ export class ReadView {
 
   /** descendants yields every key strictly below `parent`, with its raw value. */
   async *descendants(parent: string): AsyncGenerator<[string, string]> {
-    const it = this.db.iterator<string, string>({ ...childRange(parent), ...ENC, snapshot: this.snapshot });
+    const it = this.db.iterator<string, string>({ ...childRange(parent), ...SCAN, snapshot: this.snapshot });
     try {
       for (let entries = await it.nextv(CHILD_BATCH); entries.length > 0; entries = await it.nextv(CHILD_BATCH)) yield* entries;
     } finally {
