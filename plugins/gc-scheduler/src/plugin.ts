@@ -38,12 +38,17 @@ export const gcSchedulerPlugin = definePlugin<Scheduler, GcSchedulerConfig>({
       scheduleDelayMs: parseDuration(c.schedule_delay),
       startupDelayMs: parseDuration(c.startup_delay),
       onError: (err) => ic.log.error({ err: (err as Error).message }, 'garbage collection failed'),
-      onCollected: (stats) => ic.log.debug({ ms: Math.round(stats.totalMs * 100) / 100, removed: stats.removed }, 'garbage collected'),
+      onCollected: (stats) =>
+        ic.log.debug({ ms: round2(stats.totalMs), metaMs: round2(stats.metaMs), removed: stats.removed, backend: stats.backend }, 'garbage collected'),
     });
     ic.onClose(() => scheduler.close());
     return scheduler;
   },
 });
+
+function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
 
 /** gcSchedulerPlugins lists this package's plugin registrations, for the daemon's builtins. */
 export const gcSchedulerPlugins = [gcSchedulerPlugin];

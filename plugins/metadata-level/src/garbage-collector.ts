@@ -1,9 +1,11 @@
 import { fault } from '@ctrd/fault';
 import type { ContentStore } from '@ctrd/content';
 import type { MetaCore } from './core.js';
-import { scanCollectable, scanRoots, references } from './gc-graph.js';
+import { namespaceCollectable, namespaceRoots, references } from './gc-graph.js';
 import { KEYS } from './keys.js';
 import type { ReadView } from './kv.js';
+import { namespaceTrees } from './memory-tree.js';
+import { Mutex } from './mutex.js';
 import type { IngestRecord } from './records.js';
 import { nodeId, tricolor } from './tricolor.js';
 
@@ -40,12 +42,18 @@ export type ContentBackend = Pick<ContentStore, 'list' | 'delete' | 'listStatuse
 
 /**
  * GarbageCollector runs containerd's tri-color mark-and-sweep over the metadata database, then
- * frees what the sweep orphaned in the backends. It holds the write lock for the whole run, so
- * nothing changes between mark, sweep and backend cleanup.
+ * frees what the sweep orphaned in the backends. Mark, sweep and the content cleanup hold the
+ * write lock, so nothing changes in between. The snapshotters' cleanup runs after it is released,
+ * as containerd's does: removing layer directories can take milliseconds, and writers need not
+ * wait for it. It is safe without the lock because a collector removes only a backend snapshot
+ * that was not being created when it looked and that no record named afterwards (see
+ * collectBackend).
  */
 export class GarbageCollector {
   private content: ContentBackend | undefined;
   private readonly snapshotters = new Map<string, SnapshotCollector>();
+  /** one collection at a time, its snapshot cleanup included. */
+  private readonly running = new Mutex();
 
   constructor(private readonly core: MetaCore) {}
 
@@ -64,21 +72,25 @@ export class GarbageCollector {
 
   /** collect runs one collection and reports what it removed. */
   collect(): Promise<GcStats> {
-    return this.core.lock.run(async () => {
-      const t0 = performance.now();
+    return this.running.run(async () => {
+      let t0 = 0;
       const stats: GcStats = {
         removed: { leases: 0, content: 0, ingests: 0, snapshots: 0 },
         backend: { blobs: 0, ingests: 0, snapshots: {} },
         metaMs: 0,
         totalMs: 0,
       };
-      const removedSnapshots = await this.sweep(stats);
-      stats.metaMs = performance.now() - t0;
-      fault('metadata.gc.after-batch');
-      if (this.content && this.core.contentDirty) {
-        await this.cleanContent(this.content, stats);
-        this.core.contentDirty = false;
-      }
+      const removedSnapshots = await this.core.lock.run(async () => {
+        t0 = performance.now();
+        const removed = await this.sweep(stats);
+        stats.metaMs = performance.now() - t0;
+        fault('metadata.gc.after-batch');
+        if (this.content && this.core.contentDirty) {
+          await this.cleanContent(this.content, stats);
+          this.core.contentDirty = false;
+        }
+        return removed;
+      });
       await this.cleanSnapshots(removedSnapshots, stats);
       stats.totalMs = performance.now() - t0;
       return stats;
@@ -89,20 +101,24 @@ export class GarbageCollector {
     const removed: RemovedSnapshot[] = [];
     await this.core.writeLocked(async (tx) => {
       const now = this.core.now();
-      const marked = await tricolor(await scanRoots(tx, now), (n) => references(tx, n));
-      for (const rec of await scanCollectable(tx)) {
-        if (marked.has(nodeId(rec.node))) continue;
-        await tx.delTree(rec.key);
-        const n = rec.node;
-        if (n.type === 'lease') stats.removed.leases++;
-        else if (n.type === 'content') stats.removed.content++;
-        else if (n.type === 'ingest') stats.removed.ingests++;
-        else {
-          stats.removed.snapshots++;
-          removed.push({ namespace: n.namespace, snapshotter: n.snapshotter!, key: n.key, name: rec.backendName ?? '' });
-          this.core.dirtySnapshotters.add(n.snapshotter!);
+      // One scan reads the records, a namespace at a time; marking and sweeping are done in memory.
+      for await (const { namespace, tree } of namespaceTrees(tx)) {
+        const marked = tricolor(namespaceRoots(tree, namespace, now), (n) => references(tree, n));
+        for (const rec of namespaceCollectable(tree, namespace)) {
+          if (marked.has(nodeId(rec.node))) continue;
+          tx.del(rec.key);
+          for (const [k] of tree.descendants(rec.key)) tx.del(k);
+          const n = rec.node;
+          if (n.type === 'lease') stats.removed.leases++;
+          else if (n.type === 'content') stats.removed.content++;
+          else if (n.type === 'ingest') stats.removed.ingests++;
+          else {
+            stats.removed.snapshots++;
+            removed.push({ namespace: n.namespace, snapshotter: n.snapshotter!, key: n.key, name: rec.backendName ?? '' });
+            this.core.dirtySnapshotters.add(n.snapshotter!);
+          }
+          if (n.type === 'content' || n.type === 'ingest') this.core.contentDirty = true;
         }
-        if (n.type === 'content' || n.type === 'ingest') this.core.contentDirty = true;
       }
     });
     this.core.resetDirty();
@@ -128,8 +144,14 @@ export class GarbageCollector {
     for (const snapshotter of [...this.core.dirtySnapshotters]) {
       const fn = this.snapshotters.get(snapshotter);
       if (!fn) continue;
-      stats.backend.snapshots[snapshotter] = await fn(removed.filter((r) => r.snapshotter === snapshotter));
+      // Cleared before the cleanup runs: a removal meanwhile marks the snapshotter dirty again.
       this.core.dirtySnapshotters.delete(snapshotter);
+      try {
+        stats.backend.snapshots[snapshotter] = await fn(removed.filter((r) => r.snapshotter === snapshotter));
+      } catch (err) {
+        this.core.dirtySnapshotters.add(snapshotter);
+        throw err;
+      }
     }
   }
 }

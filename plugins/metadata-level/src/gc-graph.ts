@@ -1,6 +1,5 @@
 import { GC_LABELS, gcLabelRefs } from '@ctrd/metadata';
 import { KEYS, splitKey } from './keys.js';
-import type { ReadView } from './kv.js';
 import type {
   BlobRecord,
   ContainerRecord,
@@ -10,45 +9,45 @@ import type {
   SnapshotRecord,
 } from './records.js';
 import { resourceFromPath } from './lease-manager.js';
+import type { MemoryTree } from './memory-tree.js';
 import type { GcNode } from './tricolor.js';
 
 /**
- * scanRoots lists what is alive by itself, namespace by namespace: unexpired leases and what
- * they hold, images (target and label references), containers (snapshot and label references),
- * blobs and snapshots labelled `containerd.io/gc.root`, and ingests whose expiry lies ahead.
+ * namespaceRoots lists what is alive by itself in namespace `ns`: unexpired leases and what they
+ * hold, images (target and label references), containers (snapshot and label references), blobs
+ * and snapshots labelled `containerd.io/gc.root`, and ingests whose expiry lies ahead. Nothing in a
+ * namespace references another namespace, so each is marked on its own.
  */
-export async function scanRoots(view: ReadView, now: Date): Promise<GcNode[]> {
+export function namespaceRoots(tree: MemoryTree, ns: string, now: Date): GcNode[] {
   const roots: GcNode[] = [];
-  for await (const { name: ns } of view.records(KEYS.root)) {
-    await leaseRoots(view, ns, now, roots);
-    for await (const img of view.records<ImageRecord>(KEYS.images(ns))) {
-      roots.push({ type: 'content', namespace: ns, key: img.value.target.digest });
-      roots.push(...labelRefs(ns, img.value.labels));
+  leaseRoots(tree, ns, now, roots);
+  for (const img of tree.records<ImageRecord>(KEYS.images(ns))) {
+    roots.push({ type: 'content', namespace: ns, key: img.value.target.digest });
+    roots.push(...labelRefs(ns, img.value.labels));
+  }
+  for (const blob of tree.records<BlobRecord>(KEYS.blobs(ns))) {
+    if (GC_LABELS.root in (blob.value.labels ?? {})) roots.push({ type: 'content', namespace: ns, key: blob.name });
+  }
+  for (const ing of tree.records<IngestRecord>(KEYS.ingests(ns))) {
+    const exp = ing.value.expireAt ? Date.parse(ing.value.expireAt) : NaN;
+    if (exp > now.getTime()) roots.push({ type: 'ingest', namespace: ns, key: ing.name });
+  }
+  for (const c of tree.records<ContainerRecord>(KEYS.containers(ns))) {
+    if (c.value.snapshotter) {
+      roots.push({ type: 'snapshot', namespace: ns, snapshotter: c.value.snapshotter, key: c.value.snapshotKey });
     }
-    for await (const blob of view.records<BlobRecord>(KEYS.blobs(ns))) {
-      if (GC_LABELS.root in (blob.value.labels ?? {})) roots.push({ type: 'content', namespace: ns, key: blob.name });
-    }
-    for await (const ing of view.records<IngestRecord>(KEYS.ingests(ns))) {
-      const exp = ing.value.expireAt ? Date.parse(ing.value.expireAt) : NaN;
-      if (exp > now.getTime()) roots.push({ type: 'ingest', namespace: ns, key: ing.name });
-    }
-    for await (const c of view.records<ContainerRecord>(KEYS.containers(ns))) {
-      if (c.value.snapshotter) {
-        roots.push({ type: 'snapshot', namespace: ns, snapshotter: c.value.snapshotter, key: c.value.snapshotKey });
-      }
-      roots.push(...labelRefs(ns, c.value.labels));
-    }
-    for await (const ss of view.children(KEYS.snapshotters(ns))) {
-      for await (const s of view.records<SnapshotRecord>(ss.key)) {
-        if (GC_LABELS.root in (s.value.labels ?? {})) roots.push({ type: 'snapshot', namespace: ns, snapshotter: ss.name, key: s.name });
-      }
+    roots.push(...labelRefs(ns, c.value.labels));
+  }
+  for (const ss of tree.children(KEYS.snapshotters(ns))) {
+    for (const s of tree.records<SnapshotRecord>(ss.key)) {
+      if (GC_LABELS.root in (s.value.labels ?? {})) roots.push({ type: 'snapshot', namespace: ns, snapshotter: ss.name, key: s.name });
     }
   }
   return roots;
 }
 
-async function leaseRoots(view: ReadView, ns: string, now: Date, roots: GcNode[]): Promise<void> {
-  for await (const lease of view.records<LeaseRecord>(KEYS.leases(ns))) {
+function leaseRoots(tree: MemoryTree, ns: string, now: Date, roots: GcNode[]): void {
+  for (const lease of tree.records<LeaseRecord>(KEYS.leases(ns))) {
     const labels = lease.value.labels ?? {};
     const expire = labels[GC_LABELS.expire];
     if (expire !== undefined) {
@@ -59,7 +58,7 @@ async function leaseRoots(view: ReadView, ns: string, now: Date, roots: GcNode[]
     const flat = GC_LABELS.flat in labels;
     roots.push({ type: 'lease', namespace: ns, key: lease.name });
     const depth = splitKey(lease.key).length;
-    for await (const [k] of view.descendants(lease.key)) {
+    for (const [k] of tree.descendants(lease.key)) {
       const r = resourceFromPath(splitKey(k).slice(depth));
       if (r?.kind === 'content') roots.push({ type: 'content', namespace: ns, key: r.id, flat });
       else if (r?.kind === 'ingests') roots.push({ type: 'ingest', namespace: ns, key: r.id });
@@ -72,16 +71,16 @@ async function leaseRoots(view: ReadView, ns: string, now: Date, roots: GcNode[]
  * references lists what a node keeps alive: a blob's label references, a snapshot's parent
  * (with the same flatness) and label references, an ingest's expected blob.
  */
-export async function references(view: ReadView, node: GcNode): Promise<GcNode[]> {
+export function references(tree: MemoryTree, node: GcNode): GcNode[] {
   const ns = node.namespace;
   switch (node.type) {
     case 'content': {
       if (node.flat) return [];
-      const blob = await view.get<BlobRecord>(KEYS.blob(ns, node.key));
+      const blob = tree.get<BlobRecord>(KEYS.blob(ns, node.key));
       return blob ? labelRefs(ns, blob.labels) : [];
     }
     case 'snapshot': {
-      const snap = await view.get<SnapshotRecord>(KEYS.snapshot(ns, node.snapshotter!, node.key));
+      const snap = tree.get<SnapshotRecord>(KEYS.snapshot(ns, node.snapshotter!, node.key));
       if (!snap) return [];
       const out: GcNode[] = [];
       if (snap.parent) out.push({ type: 'snapshot', namespace: ns, snapshotter: node.snapshotter!, key: snap.parent, flat: node.flat });
@@ -89,7 +88,7 @@ export async function references(view: ReadView, node: GcNode): Promise<GcNode[]
       return out;
     }
     case 'ingest': {
-      const ing = await view.get<IngestRecord>(KEYS.ingest(ns, node.key));
+      const ing = tree.get<IngestRecord>(KEYS.ingest(ns, node.key));
       return ing?.expected ? [{ type: 'content', namespace: ns, key: ing.expected }] : [];
     }
     default:
@@ -114,22 +113,20 @@ export interface CollectableRecord {
   backendName?: string;
 }
 
-/** scanCollectable lists every record a collection may remove: leases, snapshots, ingests and blobs. */
-export async function scanCollectable(view: ReadView): Promise<CollectableRecord[]> {
+/** namespaceCollectable lists every record of namespace `ns` a collection may remove: leases, snapshots, ingests and blobs. */
+export function namespaceCollectable(tree: MemoryTree, ns: string): CollectableRecord[] {
   const out: CollectableRecord[] = [];
-  for await (const { name: ns } of view.records(KEYS.root)) {
-    for await (const l of view.records(KEYS.leases(ns))) out.push({ node: { type: 'lease', namespace: ns, key: l.name }, key: l.key });
-    for await (const ss of view.children(KEYS.snapshotters(ns))) {
-      for await (const s of view.records<SnapshotRecord>(ss.key)) {
-        out.push({
-          node: { type: 'snapshot', namespace: ns, snapshotter: ss.name, key: s.name },
-          key: s.key,
-          backendName: s.value.name,
-        });
-      }
+  for (const l of tree.records(KEYS.leases(ns))) out.push({ node: { type: 'lease', namespace: ns, key: l.name }, key: l.key });
+  for (const ss of tree.children(KEYS.snapshotters(ns))) {
+    for (const s of tree.records<SnapshotRecord>(ss.key)) {
+      out.push({
+        node: { type: 'snapshot', namespace: ns, snapshotter: ss.name, key: s.name },
+        key: s.key,
+        backendName: s.value.name,
+      });
     }
-    for await (const i of view.records(KEYS.ingests(ns))) out.push({ node: { type: 'ingest', namespace: ns, key: i.name }, key: i.key });
-    for await (const b of view.records(KEYS.blobs(ns))) out.push({ node: { type: 'content', namespace: ns, key: b.name }, key: b.key });
   }
+  for (const i of tree.records(KEYS.ingests(ns))) out.push({ node: { type: 'ingest', namespace: ns, key: i.name }, key: i.key });
+  for (const b of tree.records(KEYS.blobs(ns))) out.push({ node: { type: 'content', namespace: ns, key: b.name }, key: b.key });
   return out;
 }

@@ -59,6 +59,57 @@ async function withDB(fn: (db: MetadataDB, backend: Snapshotter) => Promise<void
   }
 }
 
+/** Gate holds a backend call until `open` is called; `reached` resolves once a call waits on it. */
+class Gate {
+  #open!: () => void;
+  #reached!: () => void;
+  readonly opened = new Promise<void>((r) => (this.#open = r));
+  readonly reached = new Promise<void>((r) => (this.#reached = r));
+  async pass(): Promise<void> {
+    this.#reached();
+    await this.opened;
+  }
+  open(): void {
+    this.#open();
+  }
+}
+
+/**
+ * withGatedDB is withDB over a native backend whose `walk`, `remove` or `prepare` (after it has
+ * created the snapshot) first waits on the gate given for it.
+ */
+async function withGatedDB(
+  gates: { walk?: Gate; remove?: Gate; prepared?: Gate },
+  fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
+  const db = await openMetadataDB(new MemoryLevel<string, string>());
+  const backend = await createNativeSnapshotter(dir);
+  const gated = new Proxy(backend, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof value !== 'function') return value;
+      const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
+      if (prop === 'walk' && gates.walk) return async (...args: unknown[]) => (await gates.walk!.pass(), call(...args));
+      if (prop === 'remove' && gates.remove) return async (...args: unknown[]) => (await gates.remove!.pass(), call(...args));
+      if (prop === 'prepare' && gates.prepared) return async (...args: unknown[]) => {
+        const mounts = await call(...args);
+        await gates.prepared!.pass();
+        return mounts;
+      };
+      return call;
+    },
+  });
+  db.addSnapshotter('native', gated);
+  try {
+    await fn(db, backend);
+  } finally {
+    await backend.close();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const names = async (sn: Snapshotter) => (await listSnapshots(sn)).map((i) => i.name).sort();
 
 describe('namespaced snapshotter', () => {
@@ -160,4 +211,54 @@ describe('namespaced snapshotter', () => {
       assert.equal(stats.backend.snapshots.native, 1);
       assert.equal((await listSnapshots(backend)).length, 0);
     }));
+  // A cleanup holding the lock would leave the writers below waiting for good: fail instead.
+  test("a collection's backend cleanup does not hold the write lock", { timeout: 10_000 }, async () => {
+    const remove = new Gate();
+    await withGatedDB({ remove }, async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('gone', undefined);
+      const collecting = db.gc.collect();
+      await remove.reached;
+      // The backend removal waits; writers do not.
+      await sn.prepare('meanwhile', undefined, { labels: GC_ROOT });
+      await db.leases.create('default', { id: 'l' });
+      remove.open();
+      const stats = await collecting;
+      assert.equal(stats.backend.snapshots.native, 1);
+      assert.deepEqual(await names(sn), ['meanwhile']);
+      assert.equal((await listSnapshots(backend)).length, 1);
+    });
+  });
+
+  test('a snapshot created and recorded while a collection lists the backend is kept', async () => {
+    const walk = new Gate();
+    await withGatedDB({ walk }, async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('gone', undefined);
+      await sn.remove('gone');
+      const collecting = db.gc.collect();
+      await walk.reached;
+      await sn.prepare('late', undefined, { labels: GC_ROOT });
+      walk.open();
+      const stats = await collecting;
+      assert.equal(stats.backend.snapshots.native, 1);
+      assert.deepEqual(await names(sn), ['late']);
+      assert.equal((await listSnapshots(backend)).length, 1);
+    });
+  });
+
+  test('a snapshot in the backend whose record is not written yet is kept by a collection', async () => {
+    const prepared = new Gate();
+    await withGatedDB({ prepared }, async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      const preparing = sn.prepare('slow', undefined, { labels: GC_ROOT });
+      await prepared.reached;
+      const stats = await db.gc.collect();
+      assert.equal(stats.backend.snapshots.native ?? 0, 0);
+      prepared.open();
+      await preparing;
+      assert.equal((await sn.stat('slow')).kind, Kind.Active);
+      assert.equal((await listSnapshots(backend)).length, 1);
+    });
+  });
 });

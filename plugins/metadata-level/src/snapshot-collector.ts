@@ -28,10 +28,14 @@ async function referencedNames(core: MetaCore, sn: string): Promise<Set<string>>
  * `pending` (created but not yet recorded), children before parents, then runs the backend's
  * cleanup. A snapshot the backend refuses to remove because it still has children stays. It
  * resolves to the number of snapshots removed.
+ *
+ * It runs outside the metadata write lock, so the order of its reads matters. It lists the backend
+ * first, then notes which names are pending, then reads the records. A snapshot being created
+ * when the backend was listed is pending at the second step, or its creator has recorded it
+ * before the third (a creator stops being pending only once its record is written). A snapshot
+ * created after the listing is not in it.
  */
 export async function collectBackend(core: MetaCore, sn: string, backend: Snapshotter, pending: ReadonlySet<string>): Promise<number> {
-  const seen = await referencedNames(core, sn);
-  for (const p of pending) seen.add(p);
   const nodes = new Map<string, TreeNode>();
   const node = (name: string): TreeNode => {
     let n = nodes.get(name);
@@ -45,10 +49,12 @@ export async function collectBackend(core: MetaCore, sn: string, backend: Snapsh
   await backend.walk((info) => {
     const n = node(info.name);
     n.info = info;
-    n.remove = !seen.has(info.name);
     if (info.parent) node(info.parent).children.push(n);
     else roots.push(n);
   });
+  const keep = new Set(pending);
+  for (const name of await referencedNames(core, sn)) keep.add(name);
+  for (const [name, n] of nodes) n.remove = n.info !== undefined && !keep.has(name);
   let removed = 0;
   const prune = async (n: TreeNode): Promise<void> => {
     for (const c of n.children) await prune(c);
