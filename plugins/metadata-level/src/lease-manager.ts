@@ -30,8 +30,8 @@ export class LevelLeaseManager implements LeaseManager {
       if ((await tx.get(key)) !== undefined) throw new AlreadyExistsError(`lease ${JSON.stringify(id)}`);
       await this.core.ensureNamespace(tx, namespace);
       const record: LeaseRecord = { labels: compactMap(lease.labels), createdAt: this.core.stamp() };
-      // A lease recreated under an old id must not inherit resources left by an interrupted delete.
-      await tx.delTree(key);
+      // Nothing is below a lease that does not exist: a resource is recorded only in a write that
+      // found the lease, and a lease goes with its resources in one batch.
       tx.put(key, record);
       return leaseFromRecord(id, record);
     });
