@@ -25,8 +25,10 @@ export function namespaceRoots(tree: MemoryTree, ns: string, now: Date): GcNode[
     roots.push({ type: 'content', namespace: ns, key: img.value.target.digest });
     roots.push(...labelRefs(ns, img.value.labels));
   }
-  for (const blob of tree.records<BlobRecord>(KEYS.blobs(ns))) {
-    if (GC_LABELS.root in (blob.value.labels ?? {})) roots.push({ type: 'content', namespace: ns, key: blob.name });
+  // Blobs are most of a namespace's records and few carry a gc label: only those are decoded.
+  for (const blob of tree.named(KEYS.blobs(ns))) {
+    if (!tree.mentions(blob.key, GC_LABELS.root)) continue;
+    if (GC_LABELS.root in (tree.get<BlobRecord>(blob.key)!.labels ?? {})) roots.push({ type: 'content', namespace: ns, key: blob.name });
   }
   for (const ing of tree.records<IngestRecord>(KEYS.ingests(ns))) {
     const exp = ing.value.expireAt ? Date.parse(ing.value.expireAt) : NaN;
@@ -75,9 +77,9 @@ export function references(tree: MemoryTree, node: GcNode): GcNode[] {
   const ns = node.namespace;
   switch (node.type) {
     case 'content': {
-      if (node.flat) return [];
-      const blob = tree.get<BlobRecord>(KEYS.blob(ns, node.key));
-      return blob ? labelRefs(ns, blob.labels) : [];
+      const key = KEYS.blob(ns, node.key);
+      if (node.flat || !tree.mentions(key, GC_REF_PREFIX)) return [];
+      return labelRefs(ns, tree.get<BlobRecord>(key)!.labels);
     }
     case 'snapshot': {
       const snap = tree.get<SnapshotRecord>(KEYS.snapshot(ns, node.snapshotter!, node.key));
@@ -95,6 +97,9 @@ export function references(tree: MemoryTree, node: GcNode): GcNode[] {
       return [];
   }
 }
+
+/** GC_REF_PREFIX begins every label key that references something (`containerd.io/gc.ref.content`, `…gc.ref.snapshot.*`). */
+const GC_REF_PREFIX = 'containerd.io/gc.ref.';
 
 /** labelRefs turns `containerd.io/gc.ref.*` labels into nodes in `ns`. */
 export function labelRefs(ns: string, labels: Readonly<Record<string, string>>): GcNode[] {
@@ -127,6 +132,6 @@ export function namespaceCollectable(tree: MemoryTree, ns: string): CollectableR
     }
   }
   for (const i of tree.records(KEYS.ingests(ns))) out.push({ node: { type: 'ingest', namespace: ns, key: i.name }, key: i.key });
-  for (const b of tree.records(KEYS.blobs(ns))) out.push({ node: { type: 'content', namespace: ns, key: b.name }, key: b.key });
+  for (const b of tree.named(KEYS.blobs(ns))) out.push({ node: { type: 'content', namespace: ns, key: b.name }, key: b.key });
   return out;
 }

@@ -49,7 +49,16 @@ export class ReadView {
    * subtree are skipped within a batch, and when a batch ends inside a subtree the iterator seeks
    * past the rest of it, so a scan does not read every descendant of a deep child.
    */
-  async *children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
+  children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
+    return this.#children(parent, batch, (raw) => JSON.parse(raw) as T);
+  }
+
+  /** rawChildren is {@link children} with each record's JSON as stored, not decoded. */
+  rawChildren(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<string>> {
+    return this.#children(parent, batch, (raw) => raw);
+  }
+
+  async *#children<T>(parent: string, batch: number, decode: (raw: string) => T): AsyncGenerator<Child<T>> {
     const it = this.db.iterator<string, string>({ ...childRange(parent), ...SCAN, snapshot: this.snapshot });
     try {
       let last: string | undefined;
@@ -65,7 +74,7 @@ export class ReadView {
           const childKey = `${parent}\x00${encoded}`;
           if (childKey !== last) {
             last = childKey;
-            yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : (JSON.parse(raw) as T) };
+            yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : decode(raw) };
           }
           if (deeper) skipping = `${childKey}\x00`;
         }

@@ -43,6 +43,13 @@ test('a namespace read into memory answers as the database does', async () => {
     assert.deepEqual(await collect(a.records(parent)), await collect(view.records(parent)), `records of ${JSON.stringify(parent)}`);
     assert.deepEqual(await collect(a.descendants(parent)), await collect(view.descendants(parent)), `descendants of ${JSON.stringify(parent)}`);
   }
+  assert.deepEqual(
+    [...a.named(KEYS.images('a'))],
+    (await collect(view.records(KEYS.images('a')))).map((r) => ({ name: r.name, key: r.key })),
+  );
+  assert.equal(a.mentions(KEYS.image('a', 'x/y:1'), '"n":1'), true);
+  assert.equal(a.mentions(KEYS.image('a', 'x/y:1'), '"n":2'), false);
+  assert.equal(a.mentions(KEYS.image('a', 'missing'), '"n"'), false);
   assert.deepEqual(a.get(KEYS.image('a', 'with\x00nul')), { n: 2 });
   assert.equal(a.get(KEYS.image('a', 'missing')), undefined);
   assert.equal(a.get(KEYS.image('b', 'z')), undefined, 'another namespace is not in the tree');

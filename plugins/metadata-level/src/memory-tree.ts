@@ -69,6 +69,23 @@ export class MemoryTree {
     return n === undefined ? undefined : (decoded(n) as T);
   }
 
+  /**
+   * mentions reports whether the record at `key` has `text` anywhere in its JSON: a check that
+   * spares decoding the many records that cannot hold what a reader looks for (a label key, say).
+   */
+  mentions(key: string, text: string): boolean {
+    return this.#nodes.get(key)?.raw?.includes(text) === true;
+  }
+
+  /** named yields the name and key of each child of `parent` that holds a record, without decoding it. */
+  *named(parent: string): Generator<{ name: string; key: string }> {
+    const n = this.#node(parent);
+    if (n?.children === undefined) return;
+    for (const [encoded, child] of n.children) {
+      if (child.raw !== undefined) yield { name: decodeComponent(encoded), key: `${parent}${SEP}${encoded}` };
+    }
+  }
+
   /** children yields each component directly below `parent` with the record at its key, if any. */
   *children<T>(parent: string): Generator<Child<T>> {
     const n = this.#node(parent);

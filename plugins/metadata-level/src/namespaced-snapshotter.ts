@@ -294,8 +294,13 @@ class NamespaceSnapshotView implements Snapshotter {
   async remove(key: string): Promise<void> {
     await this.core.write(async (tx) => {
       await this.record(tx, key);
-      for await (const s of tx.records<SnapshotRecord>(KEYS.snapshots(this.ns, this.sn))) {
-        if (s.value.parent === key) throw new FailedPreconditionError('cannot remove snapshot with child');
+      // Every record of the snapshotter is read to find a child; only those that name `key` as
+      // their parent in their JSON are decoded to make sure.
+      const asParent = `"parent":${JSON.stringify(key)}`;
+      for await (const s of tx.rawChildren(KEYS.snapshots(this.ns, this.sn))) {
+        if (s.value?.includes(asParent) && (JSON.parse(s.value) as SnapshotRecord).parent === key) {
+          throw new FailedPreconditionError('cannot remove snapshot with child');
+        }
       }
       // A snapshot's record has nothing below it: one delete, no scan.
       tx.del(this.key(key));
