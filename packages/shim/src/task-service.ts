@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ev from '@ctrd/api/gen/containerd/events/task.js';
 import { Metrics as V1Metrics } from '@ctrd/api/gen/containerd/cgroups/v1/metrics.js';
@@ -117,12 +118,10 @@ export class TaskService implements Impl {
     };
     this.tasks.set(req.id, task);
     try {
-      // Small files of the bundle are written synchronously here and below: as promises each
-      // was a round trip through the thread pool, longer than the write itself.
-      writeFileSync(join(req.bundle, BUNDLE_STATE_FILE), JSON.stringify({ binary, root, namespace: this.opts.namespace }));
+      await writeFile(join(req.bundle, BUNDLE_STATE_FILE), JSON.stringify({ binary, root, namespace: this.opts.namespace }));
       if (req.rootfs.length > 0) {
         const target = join(req.bundle, 'rootfs');
-        mkdirSync(target, { recursive: true });
+        await mkdir(target, { recursive: true });
         await mountRootfs(req.rootfs, target);
         task.rootfsMounted = true;
       }
@@ -212,14 +211,14 @@ export class TaskService implements Impl {
   private async startExec(task: Task, p: Proc): Promise<void> {
     const processFile = join(task.bundle, `${p.execId}-process.json`);
     const pidFile = join(task.bundle, `${p.execId}.pid`);
-    writeFileSync(processFile, p.spec ?? '{}');
+    await writeFile(processFile, p.spec ?? '{}');
     try {
       p.io = await ProcessIO.open(this.ioConfig(p), this.opts.reaper);
       await task.runc.run(task.runc.exec(task.id, { processFile, pidFile, consoleSocket: p.io.consoleSocket }), { stdio: p.io.stdio });
       await p.io.started();
       await this.adopt(task, p, pidFile);
     } finally {
-      rmSync(processFile, { force: true });
+      await rm(processFile, { force: true });
     }
   }
 
