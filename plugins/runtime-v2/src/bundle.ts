@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readlink, readdir, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { unmountAll } from '@ctrd/mount';
 import { validate } from '@ctrd/identifiers';
@@ -31,27 +31,28 @@ export class Bundle {
 
   /**
    * Bundle.create lays out a new bundle and writes `spec` as its config.json; it undoes itself on
-   * failure. The steps are a few small file system calls made one after the other on the event
-   * loop: as promises each step in a row was a round trip through the thread pool, and they
-   * added up on every task's create.
+   * failure. Steps that do not depend on each other run side by side: each file operation is a
+   * thread-pool round trip, and in a row they added up on every task's create.
    */
   static async create(stateRoot: string, workRoot: string, namespace: string, id: string, spec: Uint8Array): Promise<Bundle> {
     validate(id);
     const b = Bundle.at(stateRoot, workRoot, namespace, id);
-    mkdirSync(dirname(b.path), { recursive: true, mode: 0o711 });
-    mkdirSync(dirname(b.workPath), { recursive: true, mode: 0o711 });
-    mkdirSync(b.path, { mode: 0o700 });
-    try {
-      mkdirSync(join(b.path, BUNDLE_FILES.rootfs), { mode: 0o711 });
+    await Promise.all([
+      mkdir(dirname(b.path), { recursive: true, mode: 0o711 }),
+      mkdir(dirname(b.workPath), { recursive: true, mode: 0o711 }),
+    ]);
+    await mkdir(b.path, { mode: 0o700 });
+    const steps = await Promise.allSettled([
+      mkdir(join(b.path, BUNDLE_FILES.rootfs), { mode: 0o711 }),
       // A work directory left by an earlier task of the same id holds nothing of value.
-      rmSync(b.workPath, { recursive: true, force: true });
-      mkdirSync(b.workPath, { mode: 0o711 });
-      symlinkSync(b.workPath, join(b.path, BUNDLE_FILES.work));
-      writeFileSync(join(b.path, BUNDLE_FILES.config), spec, { mode: 0o666 });
-    } catch (err) {
-      rmSync(b.path, { recursive: true, force: true });
-      rmSync(b.workPath, { recursive: true, force: true });
-      throw err;
+      rm(b.workPath, { recursive: true, force: true }).then(() => mkdir(b.workPath, { mode: 0o711 })),
+      symlink(b.workPath, join(b.path, BUNDLE_FILES.work)),
+      writeFile(join(b.path, BUNDLE_FILES.config), spec, { mode: 0o666 }),
+    ]);
+    const failed = steps.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all([rm(b.path, { recursive: true, force: true }), rm(b.workPath, { recursive: true, force: true })]);
+      throw failed.reason;
     }
     return b;
   }
@@ -96,15 +97,12 @@ export class Bundle {
    * recovery would mistake for a live task. Deleting a bundle that is gone is not an error.
    */
   async delete(): Promise<void> {
-    let work: string | undefined;
-    try {
-      work = readlinkSync(this.file(BUNDLE_FILES.work));
-    } catch {
-      // no link: the bundle is gone, or was never finished
-    }
-    await this.removeRootfs();
-    atomicDelete(this.path);
-    atomicDelete(work ?? this.workPath);
+    const [work] = await Promise.all([
+      readlink(this.file(BUNDLE_FILES.work)).catch(() => undefined),
+      this.removeRootfs(),
+    ]);
+    // The bundle and the work directory are independent: remove them side by side.
+    await Promise.all([atomicDelete(this.path), atomicDelete(work ?? this.workPath)]);
   }
 
   private async removeRootfs(): Promise<void> {
@@ -112,7 +110,7 @@ export class Bundle {
     // Shims unmount the rootfs themselves, so first try removing it: only a mount point left
     // behind (EBUSY) needs the unmount pass.
     try {
-      rmdirSync(rootfs);
+      await rmdir(rootfs);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'EBUSY' && code !== 'ENOTEMPTY') throw err;
@@ -147,15 +145,10 @@ export async function removeInterruptedDeletes(dir: string): Promise<void> {
   }
 }
 
-/**
- * atomicDelete renames `path` to its dot-name, then removes it. A bundle and its work directory
- * hold a few small files, and the rootfs mount point is gone by then: synchronous calls remove
- * them in less time than one round trip through the thread pool.
- */
-function atomicDelete(path: string): void {
+async function atomicDelete(path: string): Promise<void> {
   if (!existsSync(path)) return;
   const hidden = join(dirname(path), `.${basename(path)}`);
-  rmSync(hidden, { recursive: true, force: true });
-  renameSync(path, hidden);
-  rmSync(hidden, { recursive: true, force: true });
+  await rm(hidden, { recursive: true, force: true });
+  await rename(path, hidden);
+  await rm(hidden, { recursive: true, force: true });
 }
