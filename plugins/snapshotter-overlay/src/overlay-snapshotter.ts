@@ -1,5 +1,4 @@
-import { chmodSync, lchownSync, mkdirSync, mkdtempSync, renameSync, statSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, lchown, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mount } from '@ctrd/mount';
 import { type Info, Kind, type SnapshotOptions, type Snapshotter, type Usage, type WalkFunc } from '@ctrd/snapshots';
@@ -134,23 +133,19 @@ class Overlay implements OverlaySnapshotter {
     try {
       const s = await this.ms.update(async (tx) => {
         const s = tx.createSnapshot(kind, key, parent, opts);
-        // A few metadata system calls of microseconds each. Made one after the other on the
-        // event loop they cost less than a single round trip through the thread pool, and
-        // each async step in a row was one (0.2-0.3 ms on the development machine).
-        td = mkdtempSync(join(this.root, 'snapshots', 'new-'));
-        chmodSync(td, DIR_MODE);
+        td = await mkdtemp(join(this.root, 'snapshots', 'new-'));
         const fs = join(td, 'fs');
-        mkdirSync(fs, { mode: 0o755 });
-        chmodSync(fs, 0o755);
-        if (s.parentIds.length > 0) {
+        // Independent steps run at once: each is a round trip through the thread pool.
+        const makeFs = async (): Promise<void> => {
+          const [, below] = await settled([mkdir(fs, { mode: 0o755 }), s.parentIds.length > 0 ? stat(this.upper(s.parentIds[0]!)) : undefined]);
+          const chmodding = chmod(fs, 0o755);
           // The new layer's root takes its owner from the layer below, so a container whose
           // image root is not owned by root sees the same owner after any write.
-          const below = statSync(this.upper(s.parentIds[0]!));
-          lchownSync(fs, below.uid, below.gid);
-        }
-        if (kind === Kind.Active) mkdirSync(join(td, 'work'), { mode: 0o711 });
+          await settled([chmodding, below ? lchown(fs, below.uid, below.gid) : undefined]);
+        };
+        await settled([chmod(td, DIR_MODE), makeFs(), kind === Kind.Active ? mkdir(join(td, 'work'), { mode: 0o711 }) : undefined]);
         path = join(this.root, 'snapshots', s.id);
-        renameSync(td, path);
+        await rename(td, path);
         td = '';
         fault('snapshot.create');
         return s;
@@ -192,4 +187,15 @@ export async function createOverlaySnapshotter(root: string, opts: OverlayOption
   await chmod(join(root, 'snapshots'), DIR_MODE);
   const ms = await MetaStore.open(join(root, 'metadata.json'), await readdir(join(root, 'snapshots')));
   return new Overlay(root, ms, opts);
+}
+
+/**
+ * settled waits for every step, so none is still running when a failure is handled (the caller
+ * then removes the directory the steps work in), and throws the first failure.
+ */
+async function settled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> | T[K] }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
