@@ -45,20 +45,6 @@ snapshotterSuite(
 
 const GC_ROOT = { 'containerd.io/gc.root': 'now' };
 
-async function withDB(fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
-  const db = await openMetadataDB(new MemoryLevel<string, string>());
-  const backend = await createNativeSnapshotter(dir);
-  db.addSnapshotter('native', backend);
-  try {
-    await fn(db, backend);
-  } finally {
-    await backend.close();
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /** Gate holds a backend call until `open` is called; `reached` resolves once a call waits on it. */
 class Gate {
   #open!: () => void;
@@ -75,12 +61,13 @@ class Gate {
 }
 
 /**
- * withGatedDB is withDB over a native backend whose `walk`, `remove` or `prepare` (after it has
- * created the snapshot) first waits on the gate given for it.
+ * withDB opens a metadata database over a native backend in a new directory. A backend call
+ * named in `gates` (`walk`, `remove`, or `prepare` once it has created the snapshot) first waits
+ * on its gate.
  */
-async function withGatedDB(
-  gates: { walk?: Gate; remove?: Gate; prepared?: Gate },
+async function withDB(
   fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>,
+  gates: { walk?: Gate; remove?: Gate; prepared?: Gate } = {},
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
   const db = await openMetadataDB(new MemoryLevel<string, string>());
@@ -211,45 +198,35 @@ describe('namespaced snapshotter', () => {
       assert.equal(stats.backend.snapshots.native, 1);
       assert.equal((await listSnapshots(backend)).length, 0);
     }));
-  // A cleanup holding the lock would leave the writers below waiting for good: fail instead.
-  test("a collection's backend cleanup does not hold the write lock", { timeout: 10_000 }, async () => {
-    const remove = new Gate();
-    await withGatedDB({ remove }, async (db, backend) => {
-      const sn = db.snapshotter('native').forNamespace('default');
-      await sn.prepare('gone', undefined);
-      const collecting = db.gc.collect();
-      await remove.reached;
-      // The backend removal waits; writers do not.
-      await sn.prepare('meanwhile', undefined, { labels: GC_ROOT });
-      await db.leases.create('default', { id: 'l' });
-      remove.open();
-      const stats = await collecting;
-      assert.equal(stats.backend.snapshots.native, 1);
-      assert.deepEqual(await names(sn), ['meanwhile']);
-      assert.equal((await listSnapshots(backend)).length, 1);
+  // While a collection's backend cleanup is held at the backend's walk or at a removal, a writer
+  // records a new snapshot. Holding the write lock through the cleanup would leave the writer
+  // waiting for good (the timeout fails it); reading the records before walking the backend would
+  // take the new snapshot for an orphan.
+  for (const at of ['remove', 'walk'] as const) {
+    test(`a snapshot recorded while a collection's cleanup waits at its ${at} is kept`, { timeout: 10_000 }, async () => {
+      const gate = new Gate();
+      await withDB(
+        async (db, backend) => {
+          const sn = db.snapshotter('native').forNamespace('default');
+          await sn.prepare('gone', undefined);
+          const collecting = db.gc.collect();
+          await gate.reached;
+          await sn.prepare('meanwhile', undefined, { labels: GC_ROOT });
+          await db.leases.create('default', { id: 'l' });
+          gate.open();
+          const stats = await collecting;
+          assert.equal(stats.backend.snapshots.native, 1);
+          assert.deepEqual(await names(sn), ['meanwhile']);
+          assert.equal((await listSnapshots(backend)).length, 1);
+        },
+        { [at]: gate },
+      );
     });
-  });
-
-  test('a snapshot created and recorded while a collection lists the backend is kept', async () => {
-    const walk = new Gate();
-    await withGatedDB({ walk }, async (db, backend) => {
-      const sn = db.snapshotter('native').forNamespace('default');
-      await sn.prepare('gone', undefined);
-      await sn.remove('gone');
-      const collecting = db.gc.collect();
-      await walk.reached;
-      await sn.prepare('late', undefined, { labels: GC_ROOT });
-      walk.open();
-      const stats = await collecting;
-      assert.equal(stats.backend.snapshots.native, 1);
-      assert.deepEqual(await names(sn), ['late']);
-      assert.equal((await listSnapshots(backend)).length, 1);
-    });
-  });
+  }
 
   test('a snapshot in the backend whose record is not written yet is kept by a collection', async () => {
     const prepared = new Gate();
-    await withGatedDB({ prepared }, async (db, backend) => {
+    await withDB(async (db, backend) => {
       const sn = db.snapshotter('native').forNamespace('default');
       const preparing = sn.prepare('slow', undefined, { labels: GC_ROOT });
       await prepared.reached;
@@ -259,6 +236,6 @@ describe('namespaced snapshotter', () => {
       await preparing;
       assert.equal((await sn.stat('slow')).kind, Kind.Active);
       assert.equal((await listSnapshots(backend)).length, 1);
-    });
+    }, { prepared });
   });
 });
