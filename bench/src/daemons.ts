@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CTRD_LAUNCHER, ctrdNodeFlags } from '@ctrd/daemon/launcher';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CTRD_LAUNCHER, ctrdCodeCacheFile, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { pidsMatching } from './proc.js';
 
 /** TOP is the repository root. */
@@ -225,6 +226,30 @@ export class BenchDaemon {
     await this.stop();
     unmountBelow(this.dir);
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * ensureCodeCache makes sure this build of ctrd has its V8 code cache before anything is measured.
+ * The first daemon after a build compiles its bundle from source, writes the cache 1.5 s later
+ * and then holds ~5 MB more while idle (bench/README.md, "The young generation's floor, halved").
+ * Without this, the harness's own daemon could be that one, and `idle-rss` and the start rows
+ * would measure a start that only follows a build. It starts ctrd once in a directory of its
+ * own, waits for the cache file, and stops it. Nothing to do when the cache is off
+ * (`CTRD_CODE_CACHE=0`) or already there.
+ */
+export async function ensureCodeCache(parent: string, log: (msg: string) => void): Promise<void> {
+  const file = ctrdCodeCacheFile(CTRD);
+  if (process.env.CTRD_CODE_CACHE === '0' || existsSync(file)) return;
+  const d = await BenchDaemon.create('ctrd', parent);
+  try {
+    await d.start();
+    for (const deadline = Date.now() + 10_000; !existsSync(file); await sleep(50)) {
+      if (Date.now() > deadline) throw new Error(`ctrd wrote no code cache (${file}) within 10 s; see ${join(d.dir, 'daemon.log')}`);
+    }
+    log(`ctrd's code cache for this build written by a first start (${basename(file)})`);
+  } finally {
+    await d.dispose();
   }
 }
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, release, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchDaemon, TOP, unmountBelow, type DaemonKind } from './daemons.js';
+import { BenchDaemon, ensureCodeCache, TOP, unmountBelow, type DaemonKind } from './daemons.js';
 import { buildFixtures } from './fixtures.js';
 import { measureRow } from './measure.js';
 import { checkResults, markdown, summarize, type BenchResults, type FloorResult, type RowResult } from './stats.js';
@@ -131,6 +131,7 @@ async function main(): Promise<number> {
     const ctx: BenchContext = { quick, parent, fixtures, imageCount: 1000, taskCount: quick ? 4 : 10 };
     // A first, B second in every round; the order is the same each time. A profile runs ctrd alone.
     const kinds: DaemonKind[] = profiled ? ['ctrd'] : ['containerd', 'ctrd'];
+    await ensureCodeCache(parent, log);
     for (const kind of kinds) {
       const nodeArgs = profileDir && kind === 'ctrd' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
       const d = await BenchDaemon.create(kind, parent, { nodeArgs });

@@ -53,10 +53,9 @@ export interface CodeCacheResult {
  * written (a read-only install) only costs the time it would have saved.
  */
 export function runWithCodeCache(file: string, opts: CodeCacheOptions = {}): CodeCacheResult {
-  const st = statSync(file);
   const dir = opts.cacheDir ?? join(dirname(file), '.cache');
   const stem = `${basename(file)}-`;
-  const cacheFile = join(dir, `${stem}${st.size}-${Math.trunc(st.mtimeMs)}.v8`);
+  const cacheFile = codeCacheFile(file, dir);
   let cachedData: Buffer | undefined;
   try {
     if (opts.cache !== false) cachedData = readFileSync(cacheFile);
@@ -90,6 +89,12 @@ export function runWithCodeCache(file: string, opts: CodeCacheOptions = {}): Cod
   run.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
   mod.loaded = true;
   return { cache, file: cacheFile };
+}
+
+/** codeCacheFile names the cache file of `file` as it is now: by its size and modification time. */
+export function codeCacheFile(file: string, cacheDir = join(dirname(file), '.cache')): string {
+  const st = statSync(file);
+  return join(cacheDir, `${basename(file)}-${st.size}-${Math.trunc(st.mtimeMs)}.v8`);
 }
 
 function writeCache(script: Script, dir: string, stem: string, cacheFile: string): void {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeCacheFile } from './code-cache.js';
 
 /**
  * CTRD_LAUNCHER is the daemon's launcher, the package's `bin`. Tools that start ctrd with
@@ -22,4 +24,12 @@ export function nodeFlagsOf(firstLine: string): string[] {
 /** ctrdNodeFlags are the node flags ctrd runs with; the launcher's first line is their only copy. */
 export function ctrdNodeFlags(launcher = CTRD_LAUNCHER): string[] {
   return nodeFlagsOf(readFileSync(launcher, 'latin1').split('\n', 1)[0]!);
+}
+
+/**
+ * ctrdCodeCacheFile is the file the launcher keeps V8's code cache of the daemon's bundle in, for
+ * the bundle as built now. The first daemon started after a build writes it.
+ */
+export function ctrdCodeCacheFile(launcher = CTRD_LAUNCHER): string {
+  return codeCacheFile(join(dirname(launcher), 'ctrd.cjs'));
 }
