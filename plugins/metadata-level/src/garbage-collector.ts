@@ -70,6 +70,11 @@ export class GarbageCollector {
     };
   }
 
+  /** idle resolves once no collection is running, its cleanup of the backends included. */
+  idle(): Promise<void> {
+    return this.running.run(async () => {});
+  }
+
   /** collect runs one collection and reports what it removed. */
   collect(): Promise<GcStats> {
     return this.running.run(async () => {

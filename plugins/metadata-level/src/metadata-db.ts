@@ -117,6 +117,10 @@ export async function openMetadataDB(location: string | LevelDatabase, opts: Met
     get isDirty() {
       return core.isDirty;
     },
-    close: () => core.lock.run(() => db.close()),
+    // A collection cleans the backends after it releases the write lock: wait for it too.
+    close: async () => {
+      await gc.idle();
+      await core.lock.run(() => db.close());
+    },
   };
 }

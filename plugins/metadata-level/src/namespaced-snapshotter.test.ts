@@ -60,34 +60,41 @@ class Gate {
   }
 }
 
-/**
- * withDB opens a metadata database over a native backend in a new directory. A backend call
- * named in `gates` (`walk`, `remove`, or `prepare` once it has created the snapshot) first waits
- * on its gate.
- */
-async function withDB(
-  fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>,
-  gates: { walk?: Gate; remove?: Gate; prepared?: Gate } = {},
-): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
-  const db = await openMetadataDB(new MemoryLevel<string, string>());
-  const backend = await createNativeSnapshotter(dir);
-  const gated = new Proxy(backend, {
+/** Gates names the backend calls to hold: `walk`, `remove`, or `prepare` once it has created the snapshot. */
+interface Gates {
+  walk?: Gate;
+  remove?: Gate;
+  prepared?: Gate;
+}
+
+/** gated wraps `backend` so that each call named in `gates` (looked up at call time) first waits on its gate. */
+function gated(backend: Snapshotter, gates: Gates): Snapshotter {
+  return new Proxy(backend, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
       if (typeof value !== 'function') return value;
       const call = (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
-      if (prop === 'walk' && gates.walk) return async (...args: unknown[]) => (await gates.walk!.pass(), call(...args));
-      if (prop === 'remove' && gates.remove) return async (...args: unknown[]) => (await gates.remove!.pass(), call(...args));
-      if (prop === 'prepare' && gates.prepared) return async (...args: unknown[]) => {
+      if (prop === 'walk') return async (...args: unknown[]) => (await gates.walk?.pass(), call(...args));
+      if (prop === 'remove') return async (...args: unknown[]) => (await gates.remove?.pass(), call(...args));
+      if (prop === 'prepare') return async (...args: unknown[]) => {
         const mounts = await call(...args);
-        await gates.prepared!.pass();
+        await gates.prepared?.pass();
         return mounts;
       };
       return call;
     },
   });
-  db.addSnapshotter('native', gated);
+}
+
+/**
+ * withDB opens a metadata database over a native backend in a new directory, registered as
+ * `native` behind the gates given (which the test may set later).
+ */
+async function withDB(fn: (db: MetadataDB, backend: Snapshotter) => Promise<void>, gates: Gates = {}): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'));
+  const db = await openMetadataDB(new MemoryLevel<string, string>());
+  const backend = await createNativeSnapshotter(dir);
+  db.addSnapshotter('native', gated(backend, gates));
   try {
     await fn(db, backend);
   } finally {
@@ -224,18 +231,93 @@ describe('namespaced snapshotter', () => {
     });
   }
 
+  // The collector notes the pending names after it has listed the backend: a snapshot whose
+  // creation began after that point but is in the backend by the listing is pending then.
   test('a snapshot in the backend whose record is not written yet is kept by a collection', async () => {
-    const prepared = new Gate();
+    const gates: Gates = { walk: new Gate() };
     await withDB(async (db, backend) => {
       const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('gone', undefined);
+      const collecting = db.gc.collect();
+      await gates.walk!.reached;
+      gates.prepared = new Gate();
       const preparing = sn.prepare('slow', undefined, { labels: GC_ROOT });
-      await prepared.reached;
-      const stats = await db.gc.collect();
-      assert.equal(stats.backend.snapshots.native ?? 0, 0);
-      prepared.open();
+      await gates.prepared.reached;
+      gates.walk!.open();
+      const stats = await collecting;
+      assert.equal(stats.backend.snapshots.native, 1);
+      gates.prepared.open();
       await preparing;
       assert.equal((await sn.stat('slow')).kind, Kind.Active);
       assert.equal((await listSnapshots(backend)).length, 1);
-    }, { prepared });
+    }, gates);
+  });
+
+  // A removal's batch commits while the collection is still busy with another snapshotter; the
+  // collection then reads the record still there. The snapshotter must stay marked for the next one.
+  test('a snapshot removed while a collection runs goes at the next collection', async () => {
+    const dirs = [await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-')), await mkdtemp(join(tmpdir(), 'ctrd-ns-snapshots-'))];
+    const level = new MemoryLevel<string, string>();
+    const db = await openMetadataDB(level);
+    const other = await createNativeSnapshotter(dirs[0]!);
+    const backend = await createNativeSnapshotter(dirs[1]!);
+    const gates: Gates = {};
+    try {
+      db.addSnapshotter('a', gated(other, gates));
+      db.addSnapshotter('native', backend);
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('y', undefined, { labels: GC_ROOT });
+      await sn.prepare('x', undefined, { labels: GC_ROOT });
+      await db.gc.collect();
+      // Both snapshotters dirty again, `a` first: the collection cleans it first.
+      const a = db.snapshotter('a').forNamespace('default');
+      await a.prepare('t', undefined);
+      await a.remove('t');
+      await sn.remove('x');
+      gates.walk = new Gate();
+      const collecting = db.gc.collect();
+      await gates.walk.reached;
+      // Hold the removal's batch until the collection has looked at `native`.
+      const batch = level.batch.bind(level);
+      const held = new Gate();
+      (level as { batch: unknown }).batch = async (...args: Parameters<typeof batch>) => {
+        (level as { batch: unknown }).batch = batch;
+        await held.pass();
+        return batch(...args);
+      };
+      const removing = sn.remove('y');
+      await held.reached;
+      gates.walk.open();
+      await collecting;
+      held.open();
+      await removing;
+      const later = await db.gc.collect();
+      assert.equal(later.backend.snapshots.native, 1);
+      assert.deepEqual(await listSnapshots(backend), []);
+    } finally {
+      await other.close();
+      await backend.close();
+      await db.close();
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  test('closing the database waits for a collection still cleaning a backend', async () => {
+    const gates: Gates = {};
+    await withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('gone', undefined);
+      gates.remove = new Gate();
+      const collecting = db.gc.collect();
+      await gates.remove.reached;
+      let closed = false;
+      const closing = db.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(closed, false);
+      gates.remove.open();
+      assert.equal((await collecting).backend.snapshots.native, 1);
+      await closing;
+      assert.deepEqual(await listSnapshots(backend), []);
+    }, gates);
   });
 });

@@ -306,8 +306,11 @@ class NamespaceSnapshotView implements Snapshotter {
       tx.del(this.key(key));
       releaseFromLease(tx, this.ns, this.lease, { kind: 'snapshots', snapshotter: this.sn, id: key });
       tx.dirty = true;
-      this.core.dirtySnapshotters.add(this.sn);
     });
+    // Marked once the record is gone, not before: a collection cleaning this snapshotter
+    // meanwhile may have read the record still there, and must leave the backend snapshot to the
+    // next collection, which this mark brings.
+    this.core.dirtySnapshotters.add(this.sn);
   }
 
   async walk(fn: WalkFunc, filters?: readonly string[]): Promise<void> {
