@@ -60,11 +60,15 @@ class Gate {
   }
 }
 
-/** Gates names the backend calls to hold: `walk`, `remove`, or `prepare` once it has created the snapshot. */
+/**
+ * Gates names the backend calls to hold: `walk`, `remove`, or `prepare` and `commit` once they
+ * have made their snapshot.
+ */
 interface Gates {
   walk?: Gate;
   remove?: Gate;
   prepared?: Gate;
+  committed?: Gate;
 }
 
 /** gated wraps `backend` so that each call named in `gates` (looked up at call time) first waits on its gate. */
@@ -80,6 +84,10 @@ function gated(backend: Snapshotter, gates: Gates): Snapshotter {
         const mounts = await call(...args);
         await gates.prepared?.pass();
         return mounts;
+      };
+      if (prop === 'commit') return async (...args: unknown[]) => {
+        await call(...args);
+        await gates.committed?.pass();
       };
       return call;
     },
@@ -300,6 +308,27 @@ describe('namespaced snapshotter', () => {
       await db.close();
       for (const d of dirs) await rm(d, { recursive: true, force: true });
     }
+  });
+
+  test('a commit whose record cannot be written leaves its backend snapshot to the next collection', async () => {
+    const gates: Gates = {};
+    await withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('work', undefined, { labels: GC_ROOT });
+      await db.gc.collect();
+      const committed = new Gate();
+      gates.committed = committed;
+      const committing = sn.commit('done', 'work', { labels: GC_ROOT });
+      await committed.reached;
+      // The name is taken while the backend commits: the commit's record cannot be written.
+      await sn.prepare('done', undefined, { labels: GC_ROOT });
+      committed.open();
+      await assert.rejects(committing, (e) => codeOf(e) === 'ALREADY_EXISTS');
+      assert.equal((await listSnapshots(backend)).length, 2);
+      const stats = await db.gc.collect();
+      assert.equal(stats.backend.snapshots.native, 1);
+      assert.deepEqual((await listSnapshots(backend)).map((i) => i.kind), [Kind.Active]);
+    }, gates);
   });
 
   test('closing the database waits for a collection still cleaning a backend', async () => {

@@ -270,6 +270,7 @@ class NamespaceSnapshotView implements Snapshotter {
       tx.put(this.key(key), { ...r, committing });
       return { bkey: r.name, nameKey };
     });
+    let recorded = false;
     try {
       await this.backend.commit(nameKey, bkey, { labels: inheritedLabels(labels) });
       fault('metadata.snapshot.commit');
@@ -285,9 +286,12 @@ class NamespaceSnapshotView implements Snapshotter {
         tx.del(this.key(key));
         releaseFromLease(tx, this.ns, this.lease, { kind: 'snapshots', snapshotter: this.sn, id: key });
       });
+      recorded = true;
     } finally {
-      // Should the record not be written, the committed backend snapshot goes at the next collection.
       this.pending.delete(nameKey);
+      // Should the record not be written, the committed backend snapshot goes at the next
+      // collection: the mark makes that collection look at this snapshotter.
+      if (!recorded) this.core.dirtySnapshotters.add(this.sn);
     }
   }
 
