@@ -48,7 +48,11 @@ export async function recoverCommits(core: MetaCore, sn: string, backend: Snapsh
       }
       const now = core.stamp();
       const out: SnapshotRecord = { name: c.backend, kind: kindName(Kind.Committed), labels: c.labels, createdAt: now, updatedAt: now };
-      if (cur.parent) out.parent = cur.parent;
+      if (cur.parent) {
+        out.parent = cur.parent;
+        tx.del(KEYS.snapshotChild(ns, sn, cur.parent, key));
+        tx.put(KEYS.snapshotChild(ns, sn, cur.parent, c.name), 1);
+      }
       if (c.lease && (await tx.get(KEYS.lease(ns, c.lease))) !== undefined) {
         await holdInLease(tx, ns, c.lease, { kind: 'snapshots', snapshotter: sn, id: c.name });
       }

@@ -6,7 +6,7 @@ import { KEYS } from './keys.js';
 import type { ReadView } from './kv.js';
 import { namespaceTrees } from './memory-tree.js';
 import { Mutex } from './mutex.js';
-import type { IngestRecord } from './records.js';
+import type { IngestRecord, SnapshotRecord } from './records.js';
 import { nodeId, tricolor } from './tricolor.js';
 
 /** RemovedSnapshot is a snapshot record a collection removed; its backend snapshot may now go. */
@@ -118,6 +118,10 @@ export class GarbageCollector {
           else if (n.type === 'content') stats.removed.content++;
           else if (n.type === 'ingest') stats.removed.ingests++;
           else {
+            // A removed snapshot leaves its parent's list of children (a parent removed as well
+            // goes with its whole subtree).
+            const parent = tree.get<SnapshotRecord>(rec.key)?.parent;
+            if (parent !== undefined) tx.del(KEYS.snapshotChild(n.namespace, n.snapshotter!, parent, n.key));
             stats.removed.snapshots++;
             removed.push({ namespace: n.namespace, snapshotter: n.snapshotter!, key: n.key, name: rec.backendName ?? '' });
             this.core.dirtySnapshotters.add(n.snapshotter!);

@@ -3,13 +3,13 @@
  * database (through `level`), plus the content wrapper that gives each namespace its own view of
  * a shared content store, and the garbage collector.
  *
- * ## Key layout (schema version 1)
+ * ## Key layout (schema version 2)
  *
  * Components are joined with NUL (drawn `/` here) and escaped, so a component may hold any text
  * (see `keys.ts`). Values are JSON: readable with any LevelDB tool, and tolerant of added fields.
  *
  * ```
- * version                                     {"schema":"v1","version":1}
+ * version                                     {"schema":"v1","version":2}
  * ingestseq                                   last backend ingest sequence number
  * snapshotseq                                 last number used in a backend snapshot name
  * v1/
@@ -21,7 +21,8 @@
  *     │   ├── blob/<digest>                   {size, labels, createdAt, updatedAt}   this namespace's reference
  *     │   └── ingests/<ref>                   {ref: "<ns>/<n>/<ref>", startedAt, expireAt?, expected?, size?}
  *     ├── snapshots/<snapshotter>/<key>       {name: backend key, parent?, kind, labels, createdAt, updatedAt,
- *     │                                        committing?{name, backend, labels, lease?}}
+ *     │   │                                    committing?{name, backend, labels, lease?}}
+ *     │   └── children/<child key>            1   each snapshot whose parent this is (version 2)
  *     └── leases/<id>                         {labels, createdAt}
  *         ├── content/<digest>                1
  *         ├── ingests/<ref>                   1

@@ -68,6 +68,10 @@ export const KEYS = {
   snapshotters: (ns: string) => pathKey(SCHEMA, ns, 'snapshots'),
   snapshots: (ns: string, snapshotter: string) => pathKey(SCHEMA, ns, 'snapshots', snapshotter),
   snapshot: (ns: string, snapshotter: string, key: string) => pathKey(SCHEMA, ns, 'snapshots', snapshotter, key),
+  /** the children of snapshot `key`, one entry each: what Remove checks, as containerd's children bucket. */
+  snapshotChildren: (ns: string, snapshotter: string, key: string) => pathKey(SCHEMA, ns, 'snapshots', snapshotter, key, 'children'),
+  snapshotChild: (ns: string, snapshotter: string, parent: string, child: string) =>
+    pathKey(SCHEMA, ns, 'snapshots', snapshotter, parent, 'children', child),
   leases: (ns: string) => pathKey(SCHEMA, ns, 'leases'),
   lease: (ns: string, id: string) => pathKey(SCHEMA, ns, 'leases', id),
   leaseContent: (ns: string, id: string, digest: string) => pathKey(SCHEMA, ns, 'leases', id, 'content', digest),

@@ -30,9 +30,6 @@ test('children yields each child once, with its record, whether or not deeper ke
   const records: string[] = [];
   for await (const r of new ReadView(db).records(p)) records.push(r.name);
   assert.deepEqual(records, ['a', 'b', 'd']);
-  const raw: Array<[string, unknown]> = [];
-  for await (const c of new ReadView(db).rawChildren(p)) raw.push([c.name, c.value]);
-  assert.deepEqual(raw, [['a', '{"n":"a"}'], ['b', '{"n":"b"}'], ['c', undefined], ['d', '{"n":"d"}']]);
   await db.close();
 });
 

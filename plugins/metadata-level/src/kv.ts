@@ -49,16 +49,7 @@ export class ReadView {
    * subtree are skipped within a batch, and when a batch ends inside a subtree the iterator seeks
    * past the rest of it, so a scan does not read every descendant of a deep child.
    */
-  children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
-    return this.#children(parent, batch, (raw) => JSON.parse(raw) as T);
-  }
-
-  /** rawChildren is {@link children} with each record's JSON as stored, not decoded. */
-  rawChildren(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<string>> {
-    return this.#children(parent, batch, (raw) => raw);
-  }
-
-  async *#children<T>(parent: string, batch: number, decode: (raw: string) => T): AsyncGenerator<Child<T>> {
+  async *children<T>(parent: string, batch = CHILD_BATCH): AsyncGenerator<Child<T>> {
     const it = this.db.iterator<string, string>({ ...childRange(parent), ...SCAN, snapshot: this.snapshot });
     try {
       let last: string | undefined;
@@ -74,7 +65,7 @@ export class ReadView {
           const childKey = `${parent}\x00${encoded}`;
           if (childKey !== last) {
             last = childKey;
-            yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : decode(raw) };
+            yield { name: decodeComponent(encoded), key: childKey, value: deeper ? undefined : (JSON.parse(raw) as T) };
           }
           if (deeper) skipping = `${childKey}\x00`;
         }

@@ -177,6 +177,23 @@ describe('namespaced snapshotter', () => {
       assert.equal((await listSnapshots(backend)).length, 0);
     }));
 
+  test("a snapshot's list of children follows prepares, commits and removals", () =>
+    withDB(async (db) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('base-a', undefined, { labels: GC_ROOT });
+      await sn.commit('base', 'base-a', { labels: GC_ROOT });
+      await sn.prepare('work', 'base', { labels: GC_ROOT });
+      await assert.rejects(sn.remove('base'), (e) => codeOf(e) === 'FAILED_PRECONDITION');
+      await sn.commit('layer', 'work', { labels: GC_ROOT });
+      await assert.rejects(sn.remove('base'), (e) => codeOf(e) === 'FAILED_PRECONDITION');
+      await sn.view('look', 'layer', { labels: GC_ROOT });
+      await assert.rejects(sn.remove('layer'), (e) => codeOf(e) === 'FAILED_PRECONDITION');
+      await sn.remove('look');
+      await sn.remove('layer');
+      await sn.remove('base');
+      assert.deepEqual(await names(sn), []);
+    }));
+
   test('a lease holds what is prepared and committed under it', () =>
     withDB(async (db) => {
       await db.leases.create('default', { id: 'l1' });

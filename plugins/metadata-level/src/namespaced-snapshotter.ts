@@ -229,7 +229,10 @@ class NamespaceSnapshotView implements Snapshotter {
             createdAt: found ? found.createdAt.toISOString() : now,
             updatedAt: found ? found.updatedAt.toISOString() : now,
           };
-          if (parent) rec.parent = parent;
+          if (parent) {
+            rec.parent = parent;
+            tx.put(KEYS.snapshotChild(this.ns, this.sn, parent, recordKey), 1);
+          }
           tx.put(this.key(recordKey), rec);
         });
       } catch (err) {
@@ -281,7 +284,11 @@ class NamespaceSnapshotView implements Snapshotter {
         if (this.lease) await holdInLease(tx, this.ns, this.lease, { kind: 'snapshots', snapshotter: this.sn, id: name });
         const now = this.core.stamp();
         const rec: SnapshotRecord = { name: nameKey, kind: kindName(Kind.Committed), labels, createdAt: now, updatedAt: now };
-        if (r.parent) rec.parent = r.parent;
+        if (r.parent) {
+          rec.parent = r.parent;
+          tx.del(KEYS.snapshotChild(this.ns, this.sn, r.parent, key));
+          tx.put(KEYS.snapshotChild(this.ns, this.sn, r.parent, name), 1);
+        }
         tx.put(this.key(name), rec);
         tx.del(this.key(key));
         releaseFromLease(tx, this.ns, this.lease, { kind: 'snapshots', snapshotter: this.sn, id: key });
@@ -297,17 +304,13 @@ class NamespaceSnapshotView implements Snapshotter {
 
   async remove(key: string): Promise<void> {
     await this.core.write(async (tx) => {
-      await this.record(tx, key);
-      // Every record of the snapshotter is read to find a child; only those that name `key` as
-      // their parent in their JSON are decoded to make sure.
-      const asParent = `"parent":${JSON.stringify(key)}`;
-      for await (const s of tx.rawChildren(KEYS.snapshots(this.ns, this.sn))) {
-        if (s.value?.includes(asParent) && (JSON.parse(s.value) as SnapshotRecord).parent === key) {
-          throw new FailedPreconditionError('cannot remove snapshot with child');
-        }
+      const r = await this.record(tx, key);
+      if (await tx.hasChildren(KEYS.snapshotChildren(this.ns, this.sn, key))) {
+        throw new FailedPreconditionError('cannot remove snapshot with child');
       }
-      // A snapshot's record has nothing below it: one delete, no scan.
+      // Below a snapshot's record there is only its (empty) list of children.
       tx.del(this.key(key));
+      if (r.parent) tx.del(KEYS.snapshotChild(this.ns, this.sn, r.parent, key));
       releaseFromLease(tx, this.ns, this.lease, { kind: 'snapshots', snapshotter: this.sn, id: key });
       tx.dirty = true;
     });

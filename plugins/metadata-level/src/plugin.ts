@@ -54,6 +54,7 @@ export const levelMetadataPlugin = definePlugin<LevelMetadataStore, LevelMetadat
     const backing = ic.get(ContentStore);
     const path = join(ic.rootDir, 'meta.db');
     const db = await openMetadataDB(path);
+    if (db.migrated.length > 0) ic.log.info({ path, versions: db.migrated }, 'metadata database migrated');
     const content = db.contentStore(backing, policy);
     for (const [name, backend] of ic.getByType(Snapshotter)) await db.addSnapshotter(name, backend).recover();
     ic.meta.exports.path = path;

@@ -7,8 +7,8 @@ import { codeOf } from '@ctrd/errdefs';
 import { MemoryLevel } from 'memory-level';
 import { KEYS } from './keys.js';
 import { openMetadataDB } from './metadata-db.js';
-import type { ImageRecord } from './records.js';
-import type { Migration } from './schema.js';
+import type { ImageRecord, SnapshotRecord } from './records.js';
+import { SCHEMA_VERSION, type Migration } from './schema.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const SPEC = { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/Spec', value: new Uint8Array([0, 1, 2, 255]) };
@@ -45,14 +45,14 @@ test('level on disk: records survive closing and reopening', async () => {
 test('a new database is stamped with the current version', async () => {
   const level = new MemoryLevel<string, string>();
   const db = await openMetadataDB(level);
-  assert.equal(db.schemaVersion, 1);
-  assert.deepEqual(JSON.parse((await level.get('version'))!), { schema: 'v1', version: 1 });
+  assert.equal(db.schemaVersion, SCHEMA_VERSION);
+  assert.deepEqual(JSON.parse((await level.get('version'))!), { schema: 'v1', version: SCHEMA_VERSION });
   await db.close();
 });
 
 test('migrations run in order on open, one step at a time', async () => {
   const level = new MemoryLevel<string, string>();
-  const v1 = await openMetadataDB(level);
+  const v1 = await openMetadataDB(level, { schemaVersion: 1 });
   await v1.images.create('ns', { name: 'img', target: { mediaType: 'm', digest: DIGEST, size: 1 } });
   await v1.close();
 
@@ -87,7 +87,7 @@ test('migrations run in order on open, one step at a time', async () => {
 
 test('a failed migration leaves the database at the last good version', async () => {
   const level = new MemoryLevel<string, string>();
-  await (await openMetadataDB(level)).close();
+  await (await openMetadataDB(level, { schemaVersion: 1 })).close();
   const migrations: Migration[] = [
     { from: 1, to: 2, run: async (tx) => tx.put('marker', 2) },
     { from: 2, to: 3, run: async (tx) => { tx.put('marker', 3); throw new Error('boom'); } },
@@ -113,4 +113,29 @@ test('a database newer than the code, or without a migration path, is refused', 
   await level.close();
   const nopath = await openMetadataDB(level, { schemaVersion: 2, migrations: [] }).catch((e: unknown) => e);
   assert.equal(codeOf(nopath), 'FAILED_PRECONDITION');
+});
+
+test('version 2 indexes the children of every snapshot recorded at version 1', async () => {
+  const level = new MemoryLevel<string, string>();
+  await (await openMetadataDB(level, { schemaVersion: 1 })).close();
+  // Records as version 1 wrote them: a chain base <- mid <- top, and a second child of base.
+  const now = new Date().toISOString();
+  const rec = (name: string, parent?: string): SnapshotRecord => ({ name, kind: 'committed', labels: {}, createdAt: now, updatedAt: now, ...(parent ? { parent } : {}) });
+  await level.open();
+  await level.batch([
+    { type: 'put', key: KEYS.snapshot('ns', 'native', 'base'), value: JSON.stringify(rec('ns/1/base')) },
+    { type: 'put', key: KEYS.snapshot('ns', 'native', 'mid'), value: JSON.stringify(rec('ns/2/mid', 'base')) },
+    { type: 'put', key: KEYS.snapshot('ns', 'native', 'top'), value: JSON.stringify(rec('ns/3/top', 'mid')) },
+    { type: 'put', key: KEYS.snapshot('ns', 'native', 'side'), value: JSON.stringify(rec('ns/4/side', 'base')) },
+  ]);
+  await level.close();
+
+  const db = await openMetadataDB(level);
+  assert.deepEqual(db.migrated, [2]);
+  const children: string[] = [];
+  for await (const k of level.keys({ gte: KEYS.snapshotters('ns'), lt: `${KEYS.snapshotters('ns')}\x01` })) {
+    if (k.includes('\x00children\x00')) children.push(k.split('\x00').slice(4).join('/'));
+  }
+  assert.deepEqual(children.sort(), ['base/children/mid', 'base/children/side', 'mid/children/top']);
+  await db.close();
 });

@@ -2,9 +2,10 @@ import { FailedPreconditionError } from '@ctrd/errdefs';
 import type { MetaCore } from './core.js';
 import { KEYS, SCHEMA } from './keys.js';
 import type { WriteTxn } from './kv.js';
+import type { SnapshotRecord } from './records.js';
 
 /** SCHEMA_VERSION is the layout version this code writes (see the package documentation). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** VersionRecord is stored at the `version` key. */
 export interface VersionRecord {
@@ -23,8 +24,24 @@ export interface Migration {
   run(tx: WriteTxn): Promise<void>;
 }
 
-/** MIGRATIONS lists the built-in migrations, oldest first (none yet: version 1 is the first layout). */
-export const MIGRATIONS: readonly Migration[] = [];
+/**
+ * indexSnapshotChildren is the migration from version 1 to 2: every snapshot record with a parent
+ * gets its entry in the parent's list of children (`snapshots/<snapshotter>/<parent>/children/<key>`),
+ * which Snapshots.Remove reads instead of every record of the snapshotter.
+ */
+async function indexSnapshotChildren(tx: WriteTxn): Promise<void> {
+  // Every namespace with keys, whether or not its own record was ever written.
+  for await (const { name: ns } of tx.children(KEYS.root)) {
+    for await (const { name: sn, key } of tx.children(KEYS.snapshotters(ns))) {
+      for await (const r of tx.records<SnapshotRecord>(key)) {
+        if (r.value.parent) tx.put(KEYS.snapshotChild(ns, sn, r.value.parent, r.name), 1);
+      }
+    }
+  }
+}
+
+/** MIGRATIONS lists the built-in migrations, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [{ from: 1, to: 2, run: indexSnapshotChildren }];
 
 /**
  * initSchema stamps a new database with `target` or brings an older one up to it, one migration
