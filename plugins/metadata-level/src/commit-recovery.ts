@@ -25,7 +25,7 @@ async function exists(backend: Snapshotter, name: string): Promise<boolean> {
 export async function recoverCommits(core: MetaCore, sn: string, backend: Snapshotter): Promise<number> {
   const marked = await core.read(async (view) => {
     const out: Array<{ ns: string; key: string }> = [];
-    for await (const { name: ns } of view.records(KEYS.root)) {
+    for await (const { name: ns } of view.children(KEYS.root)) {
       for await (const r of view.records<SnapshotRecord>(KEYS.snapshots(ns, sn))) {
         if (r.value.committing) out.push({ ns, key: r.name });
       }

@@ -172,7 +172,7 @@ export class GarbageCollector {
 async function referencedContent(view: ReadView): Promise<{ blobs: Set<string>; ingests: Set<string> }> {
   const blobs = new Set<string>();
   const ingests = new Set<string>();
-  for await (const { name: ns } of view.records(KEYS.root)) {
+  for await (const { name: ns } of view.children(KEYS.root)) {
     for await (const b of view.children(KEYS.blobs(ns))) blobs.add(b.name);
     for await (const i of view.records<IngestRecord>(KEYS.ingests(ns))) {
       if (i.value.expected) blobs.add(i.value.expected);

@@ -10,6 +10,7 @@ import { createOverlaySnapshotter, overlayUnsupportedReason } from '@ctrd/snapsh
 import { Kind, listSnapshots, type Snapshotter } from '@ctrd/snapshots';
 import { snapshotterSuite } from '@ctrd/snapshots/testsuite';
 import { MemoryLevel } from 'memory-level';
+import { KEYS } from './keys.js';
 import { openMetadataDB, type MetadataDB } from './metadata-db.js';
 
 snapshotterSuite('metadata-level over native', async (root) => {
@@ -192,6 +193,17 @@ describe('namespaced snapshotter', () => {
       await sn.remove('layer');
       await sn.remove('base');
       assert.deepEqual(await names(sn), []);
+    }));
+
+  // The sweep reads every namespace that has keys; the backend cleanup must read the same ones.
+  test('a collection keeps the backend snapshot of a record in a namespace without its own record', () =>
+    withDB(async (db, backend) => {
+      const sn = db.snapshotter('native').forNamespace('default');
+      await sn.prepare('k', undefined, { labels: GC_ROOT });
+      await db.core.db.del(KEYS.namespace('default'));
+      await db.gc.collect();
+      assert.deepEqual(await names(sn), ['k']);
+      assert.equal((await listSnapshots(backend)).length, 1);
     }));
 
   test('a lease holds what is prepared and committed under it', () =>

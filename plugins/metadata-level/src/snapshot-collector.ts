@@ -14,7 +14,7 @@ interface TreeNode {
 async function referencedNames(core: MetaCore, sn: string): Promise<Set<string>> {
   return core.read(async (view) => {
     const seen = new Set<string>();
-    for await (const { name: ns } of view.records(KEYS.root)) {
+    for await (const { name: ns } of view.children(KEYS.root)) {
       for await (const r of view.records<SnapshotRecord>(KEYS.snapshots(ns, sn))) {
         if (r.value.name) seen.add(r.value.name);
       }
