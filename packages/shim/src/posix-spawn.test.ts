@@ -114,3 +114,28 @@ test('Reaper.run through posix_spawn: output, input, exit codes, and no wait on 
   assert.equal(r.stdout, 'left\n');
   assert.ok(Date.now() - started < 2000, 'run returned without waiting for the background sleep');
 });
+
+test('spawnPiped: fd3 reaches the child as its fd 3, readable by path, and nothing else above stdio', { skip }, async () => {
+  // Larger than a pipe's buffer: the write must not wait for the child before it starts.
+  const spec = JSON.stringify({ args: ['x'], pad: 'p'.repeat(200_000) });
+  const child = spawnPiped('sh', ['-c', 'ls /proc/self/fd | sort -n | tr "\\n" " " >&2; cat /proc/self/fd/3'], { stdio: ['ignore', 'pipe', 'pipe'], fd3: spec });
+  const [[stdout, stderr], exit] = await Promise.all([collect(child), new ChildExits().wait(child.pid)]);
+  assert.equal(exit.status, 0);
+  assert.equal(stdout, spec);
+  // ls lists its own directory descriptor too, always above the ones it inherited.
+  assert.deepEqual(stderr.trim().split(' ').map(Number).slice(0, 4), [0, 1, 2, 3]);
+  assert.equal(stderr.trim().split(' ').length, 5, `the child's descriptors: ${stderr}`);
+});
+
+test('Reaper.run: fd3 through posix_spawn and through Node', { skip }, async (t) => {
+  const script = ['-c', 'cat /proc/self/fd/3'];
+  // Not started: the reaper runs the command through Node's spawn.
+  const viaNode = new Reaper();
+  assert.deepEqual(await viaNode.run('sh', script, { fd3: '{"n":1}' }), { code: 0, stdout: '{"n":1}', stderr: '' });
+  const direct = new Reaper();
+  direct.start();
+  t.after(() => direct.stop());
+  assert.deepEqual(await direct.run('sh', script, { fd3: '{"n":2}' }), { code: 0, stdout: '{"n":2}', stderr: '' });
+  // A child that never reads fd 3 still runs to its end.
+  assert.equal((await direct.run('true', [], { fd3: 'x'.repeat(100_000) })).code, 0);
+});

@@ -2,8 +2,11 @@ import { koffi } from '@ctrd/mount';
 
 /** SpawnRequest describes a process for {@link posixSpawn}. */
 export interface SpawnRequest {
-  /** fds that become the child's stdin, stdout and stderr; nothing else is inherited. */
-  stdio: readonly [number, number, number];
+  /**
+   * fds that become the child's stdin, stdout and stderr, then its fd 3 and on when there are more;
+   * nothing else is inherited.
+   */
+  stdio: readonly [number, number, number, ...number[]];
   /** the child's environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
   /** the child's working directory (default: this process's). */
@@ -96,8 +99,8 @@ function envEntries(env: NodeJS.ProcessEnv): (string | null)[] {
  * posixSpawn starts `file` (looked up in PATH when it has no slash) with `args` through glibc's
  * posix_spawnp and returns its pid. The child shares this process's memory until it execs
  * (vfork), so starting it costs the same whatever this process's size, where Node's own spawn
- * copies the page tables of the whole process first. The child gets `stdio` as fds 0-2 and no
- * other descriptor, every signal at its default disposition and none blocked, as libuv does.
+ * copies the page tables of the whole process first. The child gets `stdio` as fds 0, 1, 2 (and
+ * on) and no other descriptor, every signal at its default disposition and none blocked, as libuv does.
  * The caller collects its exit with `waitpid`: Node knows nothing of this child. Throws an error
  * with `code` (e.g. `ENOENT`) when the program cannot be started.
  */
@@ -112,15 +115,15 @@ export function posixSpawn(file: string, args: readonly string[], req: SpawnRequ
   b.attrInit(attr);
   try {
     // Each source goes to a scratch fd above all of them first, so a source that is itself one
-    // of 0-2 is not overwritten before it is used; closefrom then drops the scratch fds.
-    const base = Math.max(2, ...req.stdio) + 1;
-    const scratch = [base, base + 1, base + 2];
+    // of the targets is not overwritten before it is used; closefrom then drops the scratch fds.
+    const n = req.stdio.length;
+    const base = Math.max(n - 1, ...req.stdio) + 1;
     const check = (errno: number): void => {
       if (errno !== 0) throw spawnError(file, errno);
     };
-    req.stdio.forEach((fd, i) => check(b.addDup2(actions, fd, scratch[i]!)));
-    scratch.forEach((fd, i) => check(b.addDup2(actions, fd, i)));
-    check(b.addCloseFrom(actions, 3));
+    req.stdio.forEach((fd, i) => check(b.addDup2(actions, fd, base + i)));
+    for (let i = 0; i < n; i++) check(b.addDup2(actions, base + i, i));
+    check(b.addCloseFrom(actions, n));
     if (req.cwd !== undefined) check(b.addChdir(actions, req.cwd));
     // Every bit set, not sigfillset: that leaves out glibc's internal signals, which the child
     // would then exec with ignored, and ignored signals outlive exec into the container.

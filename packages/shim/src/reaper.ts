@@ -1,11 +1,11 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { constants } from 'node:os';
 import { libc } from './libc.js';
 import { forgetPath, lookPath } from './look-path.js';
 import { posixSpawnAvailable } from './posix-spawn.js';
-import { spawnPiped, type PipedChild, type PlainStdio } from './spawn-piped.js';
+import { feed, spawnPiped, type PipedChild, type PlainStdio } from './spawn-piped.js';
 
 /** ExitInfo is how a process ended: shell-style status (128 + signal when killed) and when. */
 export interface ExitInfo {
@@ -24,6 +24,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Written to the child's stdin, which is then closed. */
   input?: string;
+  /** Written to a pipe the child gets as fd 3, which is then closed (see `SpawnPipedOptions.fd3`). */
+  fd3?: string;
   /** stdio for the child; by default stdin ignored (or piped for `input`), stdout and stderr captured. */
   stdio?: SpawnOptions['stdio'];
   env?: NodeJS.ProcessEnv;
@@ -107,7 +109,7 @@ export class Reaper {
     let child: PipedChild;
     const file = opts.env === undefined ? lookPath(command) : command;
     try {
-      child = spawnPiped(file, args, { stdio, env: opts.env, cwd: opts.cwd, input: opts.input });
+      child = spawnPiped(file, args, { stdio, env: opts.env, cwd: opts.cwd, input: opts.input, fd3: opts.fd3 });
     } catch (err) {
       if (file === command || (err as NodeJS.ErrnoException).code !== 'ENOENT') return Promise.reject(err);
       // The program moved since it was found: search again.
@@ -160,8 +162,19 @@ export class Reaper {
   }
 
   private runWithNode(command: string, args: readonly string[], stdio: SpawnOptions['stdio'], opts: RunOptions): Promise<RunResult> {
+    // A pipe, not the socket pair Node's 'pipe' would make: a socket cannot be opened by path.
+    const fd3 = opts.fd3 === undefined ? undefined : libc().pipe();
+    if (fd3 !== undefined) stdio = [...(Array.isArray(stdio) ? stdio : [stdio, stdio, stdio]), fd3[0]];
     return new Promise((resolve, reject) => {
-      const child = this.spawn(command, args, { stdio, env: opts.env, cwd: opts.cwd });
+      let child: ChildProcess;
+      try {
+        child = this.spawn(command, args, { stdio, env: opts.env, cwd: opts.cwd });
+      } finally {
+        if (fd3 !== undefined) {
+          closeSync(fd3[0]);
+          feed(fd3[1], opts.fd3);
+        }
+      }
       let stdout = '';
       let stderr = '';
       child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -25,6 +25,12 @@ export interface CreateArgs {
   noNewKeyring?: boolean;
 }
 
+/**
+ * PROCESS_FD3 is the path of a process spec handed to `runc exec` through a pipe on its fd 3
+ * (`Runc.run`'s `fd3`): runc opens the path it is given and decodes the JSON it reads there.
+ */
+export const PROCESS_FD3 = '/proc/self/fd/3';
+
 /** ExecArgs are the options of `runc exec`. */
 export interface ExecArgs {
   processFile: string;
@@ -149,12 +155,15 @@ export class Runc extends RuncCommands {
   /**
    * run executes `args`. Only stderr is captured unless `output` asks for stdout too: every other
    * command's stdout goes to /dev/null, which spares a pipe and its reader per command. `stdio`
-   * overrides both.
+   * overrides both. `fd3` is written to a pipe runc reads as fd 3 ({@link PROCESS_FD3}).
    */
-  async run(args: string[], opts: { input?: string; output?: boolean; stdio?: (number | 'ignore' | 'pipe')[] } = {}): Promise<RunResult> {
+  async run(
+    args: string[],
+    opts: { input?: string; output?: boolean; stdio?: (number | 'ignore' | 'pipe')[]; fd3?: string } = {},
+  ): Promise<RunResult> {
     const logStart = this.logSize();
     const stdio = opts.stdio ?? [opts.input === undefined ? 'ignore' : 'pipe', opts.output === true ? 'pipe' : 'ignore', 'pipe'];
-    const result = await this.reaper.run(this.config.binary, args, { input: opts.input, stdio });
+    const result = await this.reaper.run(this.config.binary, args, { input: opts.input, stdio, fd3: opts.fd3 });
     if (result.code !== 0) {
       const verb = args[this.global().length] ?? '';
       const detail = (await this.lastLogError(logStart)) || result.stderr.trim() || `exit status ${result.code}`;

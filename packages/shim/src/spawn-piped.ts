@@ -23,6 +23,11 @@ export interface SpawnPipedOptions {
   stdio?: PlainStdio;
   /** written to a piped stdin, which is then closed (at once when there is no input). */
   input?: Uint8Array | string;
+  /**
+   * written to a pipe the child gets as fd 3, which is then closed: data a program reads from a
+   * path (`/proc/self/fd/3`) without a file being written and removed for it.
+   */
+  fd3?: Uint8Array | string;
 }
 
 let devNullFd: number | undefined;
@@ -42,7 +47,7 @@ export function spawnPiped(file: string, args: readonly string[], opts: SpawnPip
   const stdio = opts.stdio ?? ['pipe', 'pipe', 'pipe'];
   const childFds: number[] = [];
   const theirs: number[] = [];
-  const mine: (number | undefined)[] = [undefined, undefined, undefined];
+  const mine: (number | undefined)[] = [undefined, undefined, undefined, undefined];
   let pid: number;
   try {
     stdio.forEach((s, i) => {
@@ -55,6 +60,12 @@ export function spawnPiped(file: string, args: readonly string[], opts: SpawnPip
         childFds.push(i === 0 ? r : w);
       }
     });
+    if (opts.fd3 !== undefined) {
+      const [r, w] = libc().pipe();
+      mine[3] = w;
+      theirs.push(r);
+      childFds.push(r);
+    }
     pid = posixSpawn(file, args, { stdio: childFds as [number, number, number], env: opts.env, cwd: opts.cwd });
   } catch (err) {
     for (const fd of mine) if (fd !== undefined) closeSync(fd);
@@ -62,11 +73,16 @@ export function spawnPiped(file: string, args: readonly string[], opts: SpawnPip
   } finally {
     for (const fd of theirs) closeSync(fd);
   }
-  if (mine[0] !== undefined) {
-    const stdin = new net.Socket({ fd: mine[0], readable: false, writable: true });
-    stdin.on('error', () => {});
-    stdin.end(opts.input === undefined ? '' : typeof opts.input === 'string' ? opts.input : Buffer.from(opts.input));
-  }
+  if (mine[0] !== undefined) feed(mine[0], opts.input);
+  if (mine[3] !== undefined) feed(mine[3], opts.fd3);
   const reader = (fd: number | undefined) => (fd === undefined ? undefined : new net.Socket({ fd, readable: true, writable: false }));
   return { pid, stdout: reader(mine[1]), stderr: reader(mine[2]) };
+}
+
+/** feed writes `data` to the pipe's write end `fd` through libuv and closes it. */
+export function feed(fd: number, data: Uint8Array | string | undefined): void {
+  const w = new net.Socket({ fd, readable: false, writable: true });
+  // A child that exits without reading closes the pipe: nothing is left to tell.
+  w.on('error', () => {});
+  w.end(data === undefined ? '' : typeof data === 'string' ? data : Buffer.from(data));
 }

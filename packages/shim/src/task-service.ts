@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ev from '@ctrd/api/gen/containerd/events/task.js';
 import { Metrics as V1Metrics } from '@ctrd/api/gen/containerd/cgroups/v1/metrics.js';
@@ -18,7 +18,7 @@ import { Proc } from './proc.js';
 import { type IOConfig, ProcessIO } from './process-io.js';
 import type { Reaper } from './reaper.js';
 import { mountRootfs, unmountAll } from './rootfs.js';
-import { Runc } from './runc.js';
+import { PROCESS_FD3, Runc } from './runc.js';
 import type { EventSink } from './publisher.js';
 import { GO_ZERO_TIMESTAMP, WIRE_TYPE_URLS as TypeUrls, packAny, toTimestamp } from './wire.js';
 
@@ -208,18 +208,17 @@ export class TaskService implements Impl {
     return { pid: p.pid };
   }
 
+  /**
+   * startExec runs `runc exec` with the process spec on a pipe (runc's fd 3) rather than in a
+   * file: no file is written before runc starts or removed before the answer.
+   */
   private async startExec(task: Task, p: Proc): Promise<void> {
-    const processFile = join(task.bundle, `${p.execId}-process.json`);
     const pidFile = join(task.bundle, `${p.execId}.pid`);
-    await writeFile(processFile, p.spec ?? '{}');
-    try {
-      p.io = await ProcessIO.open(this.ioConfig(p), this.opts.reaper);
-      await task.runc.run(task.runc.exec(task.id, { processFile, pidFile, consoleSocket: p.io.consoleSocket }), { stdio: p.io.stdio });
-      await p.io.started();
-      await this.adopt(task, p, pidFile);
-    } finally {
-      await rm(processFile, { force: true });
-    }
+    p.io = await ProcessIO.open(this.ioConfig(p), this.opts.reaper);
+    const args = task.runc.exec(task.id, { processFile: PROCESS_FD3, pidFile, consoleSocket: p.io.consoleSocket });
+    await task.runc.run(args, { stdio: p.io.stdio, fd3: p.spec ?? '{}' });
+    await p.io.started();
+    await this.adopt(task, p, pidFile);
   }
 
   private async restore(task: Task, p: Proc): Promise<void> {
