@@ -117,6 +117,25 @@ test('a client deadline fails the call and reaches the server as timeout_nano', 
   }
 });
 
+test("a handler that asks for its signal after the deadline passed finds it aborted with the deadline's reason", async () => {
+  let late: AbortSignal | undefined;
+  const env = await start({
+    Late: async (_p, c) => {
+      await sleep(120);
+      late = c.signal;
+      return new Uint8Array(0);
+    },
+  });
+  try {
+    await assert.rejects(env.client.call(SVC, 'Late', new Uint8Array(0), { timeoutMs: 40 }), isDeadlineExceeded);
+    await waitFor(() => late !== undefined);
+    assert.equal(late?.aborted, true);
+    assert.equal(codeOf(late?.reason), 'DEADLINE_EXCEEDED');
+  } finally {
+    await env.dispose();
+  }
+});
+
 test('an aborted signal cancels the call', async () => {
   const env = await start({ Slow: () => new Promise(() => {}) });
   try {

@@ -35,7 +35,7 @@ const MAX_TIMER_MS = 0x7fffffff;
  * concurrently; responses go out in completion order, tagged with their stream id.
  */
 export class ServerConnection {
-  private readonly inFlight = new Set<AbortController>();
+  private readonly inFlight = new Set<ServerCall>();
   private readonly reader: FrameReader;
   private draining = false;
   /** closed resolves once the socket is gone and every in-flight call was told so. */
@@ -108,19 +108,13 @@ export class ServerConnection {
       this.respond(streamId, target);
       return;
     }
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const ctx: CallContext = {
-      service: req.service,
-      method: req.method,
-      metadata: metadataRecord(req),
-      signal: controller.signal,
-    };
+    const ctx = new ServerCall(req);
+    this.inFlight.add(ctx);
     let timer: NodeJS.Timeout | undefined;
     if (req.timeoutNano !== 0n) {
       const ms = Number(req.timeoutNano) / 1e6;
       ctx.deadline = Date.now() + ms;
-      const expire = (): void => controller.abort(new DeadlineExceededError('context deadline exceeded'));
+      const expire = (): void => ctx.abort(new DeadlineExceededError('context deadline exceeded'));
       if (ms <= 0) expire();
       else if (ms <= MAX_TIMER_MS) timer = setTimeout(expire, ms);
     }
@@ -134,7 +128,7 @@ export class ServerConnection {
       status = statusFromError(err);
     } finally {
       clearTimeout(timer);
-      this.inFlight.delete(controller);
+      this.inFlight.delete(ctx);
     }
     this.respond(streamId, status, payload);
     if (this.draining && this.inFlight.size === 0) this.socket.destroy();
@@ -149,6 +143,54 @@ export class ServerConnection {
       }, EMPTY);
     }
     writeFrame(this.socket, frame);
+  }
+}
+
+/**
+ * ServerCall is the context of one call in flight. Its metadata record and its AbortSignal are
+ * built when a handler first asks: few handlers read either, and an AbortSignal costs several
+ * microseconds to make in Node 20, on every call the shim and the daemon exchange. An abort
+ * before anyone asked is remembered and shows on the signal when it is made.
+ */
+class ServerCall implements CallContext {
+  readonly #req: TtrpcRequest;
+  #metadata: Record<string, string[]> | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+  deadline?: number;
+
+  constructor(req: TtrpcRequest) {
+    this.#req = req;
+  }
+
+  get service(): string {
+    return this.#req.service;
+  }
+
+  get method(): string {
+    return this.#req.method;
+  }
+
+  get metadata(): Record<string, string[]> {
+    this.#metadata ??= metadataRecord(this.#req);
+    return this.#metadata;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** abort aborts the call's signal with `reason`; the first reason stays, as with AbortController. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }
 
