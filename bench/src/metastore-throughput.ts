@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Throughput of the snapshotters' record store (@ctrd/snapshots/storage MetaStore), the metadata
 // every snapshot Prepare, Commit and Remove writes: N sequential one-record updates on a fresh
-// store, then single updates on a store of BIG records, then reopening that store.
+// store, then single updates and removes on a store of BIG records, then reopening that store.
 // Usage: node bench/dist/metastore-throughput.js [N=2000] [BIG=10000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,10 +40,14 @@ try {
   const next = await timed(async () => {
     for (let i = 0; i < m; i++) await store.update((tx) => tx.createSnapshot(Kind.Active, `x${i}`, undefined));
   });
+  // Each Remove checks that no record names the removed one as its parent.
+  const removed = await timed(async () => {
+    for (let i = 0; i < m; i++) await store.update((tx) => tx.remove(`b${i}`));
+  });
   await store.close();
-  process.stdout.write(`store of ${big} records: first update ${fmt(first)}; mean of the next ${m}: ${fmt(next, m)}\n`);
+  process.stdout.write(`store of ${big} records: first update ${fmt(first)}; mean of the next ${m}: ${fmt(next, m)}; mean of ${m} removes: ${fmt(removed, m)}\n`);
   const reopen = await timed(async () => (await MetaStore.open(join(dir, 'big.json'))).close());
-  process.stdout.write(`open of the ${big + m + 1}-record store: ${fmt(reopen)}\n`);
+  process.stdout.write(`open of the ${big + 1}-record store: ${fmt(reopen)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

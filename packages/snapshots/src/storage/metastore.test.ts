@@ -298,3 +298,53 @@ test('what an update appends does not grow with the number of records', async ()
   // Only the new ID and the two next IDs have more digits (3 each) in the larger store.
   assert.ok(large.bytes - small.bytes <= 9, `${large.bytes} bytes with 10,000 records, ${small.bytes} with 10`);
 });
+
+test('a snapshot with children cannot be removed: in the transaction that adds them, after commits, and after reopening', async () => {
+  const path = join(dir, 'children.json');
+  const isPrecondition = (e: unknown): boolean => codeOf(e) === 'FAILED_PRECONDITION';
+  const ms = await MetaStore.open(path);
+  // The store's first commit writes its base file: r and its child stay there.
+  await ms.update((tx) => {
+    tx.createSnapshot(Kind.Active, 'ra', undefined);
+    tx.commitActive('ra', 'r', { size: 0, inodes: 0 });
+    tx.createSnapshot(Kind.View, 'rkid', 'r');
+  });
+  await ms.update((tx) => {
+    tx.createSnapshot(Kind.Active, 'a', undefined);
+    tx.commitActive('a', 'p', { size: 0, inodes: 0 });
+    // A child made earlier in the same transaction counts.
+    tx.createSnapshot(Kind.Active, 'kid', 'p');
+    assert.throws(() => tx.remove('p'), isPrecondition);
+  });
+  await ms.update((tx) => tx.createSnapshot(Kind.View, 'view', 'p'));
+  await assert.rejects(ms.update((tx) => tx.remove('p')), isPrecondition);
+  // A transaction that throws leaves the committed count as it was.
+  await assert.rejects(ms.update((tx) => {
+    tx.remove('kid');
+    tx.remove('view');
+    throw new Error('rolled back');
+  }), /rolled back/);
+  await assert.rejects(ms.update((tx) => tx.remove('p')), isPrecondition);
+  // Children removed earlier in the same transaction no longer count.
+  await ms.update((tx) => {
+    tx.remove('kid');
+    assert.throws(() => tx.remove('p'), isPrecondition);
+    tx.remove('view');
+    tx.remove('p');
+    tx.createSnapshot(Kind.Active, 'b', undefined);
+    tx.commitActive('b', 'q', { size: 0, inodes: 0 });
+    tx.createSnapshot(Kind.Active, 'qkid', 'q');
+  });
+  await ms.close();
+
+  // Counted again from the base and the journal.
+  const again = await MetaStore.open(path);
+  await assert.rejects(again.update((tx) => tx.remove('q')), isPrecondition);
+  await assert.rejects(again.update((tx) => tx.remove('r')), isPrecondition);
+  await again.update((tx) => tx.remove('qkid'));
+  await again.update((tx) => tx.remove('q'));
+  await again.update((tx) => tx.remove('rkid'));
+  await again.update((tx) => tx.remove('r'));
+  assert.equal(await again.view((tx) => tx.idMap().size), 0);
+  await again.close();
+});

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DataLossError, FailedPreconditionError, isNotFound } from '@ctrd/errdefs';
 import { fault } from '@ctrd/fault';
 import { Overlay, type Change } from './overlay.js';
-import { MetaTransaction, type SnapshotRecord, type StoreState } from './transaction.js';
+import { MetaTransaction, countChild, type SnapshotRecord, type StoreState } from './transaction.js';
 
 const FORMAT_VERSION = 1;
 // The journal is folded into the base once it outgrows max(this, the base's size), so a
@@ -45,8 +45,16 @@ function applyChange(state: StoreState, c: Change, readers: Iterable<Overlay> = 
     for (const key of c.del ?? []) reader.pin(key);
     for (const [key] of c.put ?? []) reader.pin(key);
   }
-  for (const key of c.del ?? []) state.snapshots.delete(key);
-  for (const [key, r] of c.put ?? []) state.snapshots.set(key, freeze(r));
+  const children = state.children as Map<string, number>;
+  for (const key of c.del ?? []) {
+    countChild(children, state.snapshots.get(key)?.parent, -1);
+    state.snapshots.delete(key);
+  }
+  for (const [key, r] of c.put ?? []) {
+    countChild(children, state.snapshots.get(key)?.parent, -1);
+    countChild(children, r.parent, 1);
+    state.snapshots.set(key, freeze(r));
+  }
   state.nextId = c.nextId;
 }
 
@@ -184,7 +192,8 @@ export class MetaStore {
    */
   static async open(path: string, idsOnDisk: Iterable<string> = []): Promise<MetaStore> {
     await mkdir(dirname(path), { recursive: true });
-    const state: StoreState = { nextId: 1, snapshots: new Map() };
+    const children = new Map<string, number>();
+    const state: StoreState = { nextId: 1, snapshots: new Map(), children };
     const raw = await readOptional(path);
     let gen: number | undefined;
     if (raw !== undefined) {
@@ -199,7 +208,11 @@ export class MetaStore {
       }
       gen = parsed.gen ?? 0;
       state.nextId = parsed.nextId;
-      for (const [key, r] of parsed.snapshots) state.snapshots.set(key, freeze(r));
+      for (const [key, r] of parsed.snapshots) {
+        countChild(children, state.snapshots.get(key)?.parent, -1);
+        countChild(children, r.parent, 1);
+        state.snapshots.set(key, freeze(r));
+      }
     }
     const journal = await readOptional(`${path}.journal`);
     const j = journal ? replay(`${path}.journal`, journal, gen, state) : { gen: undefined, good: 0 };
@@ -223,7 +236,7 @@ export class MetaStore {
     const snapshot = new Overlay(this.state.snapshots);
     this.readers.add(snapshot);
     try {
-      return await fn(new MetaTransaction({ nextId: this.state.nextId, snapshots: snapshot }, false));
+      return await fn(new MetaTransaction({ nextId: this.state.nextId, snapshots: snapshot, children: this.state.children }, false));
     } finally {
       this.readers.delete(snapshot);
     }
@@ -240,7 +253,7 @@ export class MetaStore {
       if (this.broken !== undefined) {
         throw new FailedPreconditionError(`snapshot metadata ${this.path} failed a write and must be reopened`, { cause: this.broken });
       }
-      const draft: StoreState = { nextId: this.state.nextId, snapshots: new Overlay(this.state.snapshots) };
+      const draft: StoreState = { nextId: this.state.nextId, snapshots: new Overlay(this.state.snapshots), children: this.state.children };
       const result = await fn(new MetaTransaction(draft, true));
       const change = (draft.snapshots as Overlay).change(draft.nextId, this.state.nextId);
       if (change === undefined) return result;

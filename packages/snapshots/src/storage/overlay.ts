@@ -78,6 +78,12 @@ export class Overlay extends Map<string, SnapshotRecord> {
     else this.own.set(key, value);
   }
 
+  /** changes yields each key this overlay decides with the record under it and its own (undefined: none). */
+  *changes(): Generator<[string, SnapshotRecord | undefined, SnapshotRecord | undefined]> {
+    for (const [key, value] of this.own) yield [key, this.under.get(key), value];
+    for (const key of this.gone) if (!this.own.has(key)) yield [key, this.under.get(key), undefined];
+  }
+
   /** change describes the overlay's own entries and tombstones, or undefined when it has none. */
   change(nextId: number, prevNextId: number): Change | undefined {
     const c: Change = { nextId };

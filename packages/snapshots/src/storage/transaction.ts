@@ -6,6 +6,7 @@ import {
 } from '@ctrd/errdefs';
 import { parseAll } from '@ctrd/filters';
 import { adaptSnapshot } from '../filter.js';
+import { Overlay } from './overlay.js';
 import { type Info, Kind, type SnapshotOptions, type Usage, kindName } from '../snapshotter.js';
 
 /** SnapshotRecord is how a snapshot is kept on disk; times are ISO strings. */
@@ -20,10 +21,23 @@ export interface SnapshotRecord {
   inodes?: number;
 }
 
-/** StoreState is the whole content of a {@link MetaStore}: records by key and the next ID. */
+/**
+ * StoreState is the whole content of a {@link MetaStore}: records by key and the next ID, with
+ * how many records name each key as their parent. In a transaction `snapshots` is an
+ * {@link Overlay} on the committed records and `children` counts those committed records.
+ */
 export interface StoreState {
   nextId: number;
   snapshots: Map<string, SnapshotRecord>;
+  children: ReadonlyMap<string, number>;
+}
+
+/** countChild adds `delta` to the children of `parent` in `children`, dropping a count that reaches 0. */
+export function countChild(children: Map<string, number>, parent: string | undefined, delta: number): void {
+  if (!parent) return;
+  const n = (children.get(parent) ?? 0) + delta;
+  if (n > 0) children.set(parent, n);
+  else children.delete(parent);
 }
 
 /**
@@ -166,11 +180,28 @@ export class MetaTransaction {
   remove(key: string): { id: string; kind: Kind } {
     this.checkWritable();
     const r = this.record(key);
-    for (const c of this.state.snapshots.values()) {
-      if (c.parent === key) throw new FailedPreconditionError(`cannot remove snapshot with child`);
-    }
+    if (this.hasChildren(key)) throw new FailedPreconditionError(`cannot remove snapshot with child`);
     this.state.snapshots.delete(key);
     return { id: r.id, kind: r.kind };
+  }
+
+  /**
+   * hasChildren reports whether any record names `key` as its parent: the committed count,
+   * corrected by this transaction's own changes. It does not read every record, so removing
+   * many snapshots from a large store is not quadratic.
+   */
+  private hasChildren(key: string): boolean {
+    const snaps = this.state.snapshots;
+    if (!(snaps instanceof Overlay)) {
+      for (const c of snaps.values()) if (c.parent === key) return true;
+      return false;
+    }
+    let n = this.state.children.get(key) ?? 0;
+    for (const [, before, after] of snaps.changes()) {
+      if (before?.parent === key) n--;
+      if (after?.parent === key) n++;
+    }
+    return n > 0;
   }
 
   /**
