@@ -6,7 +6,7 @@ import { IntrospectionService } from '@ctrd/api/gen/containerd/services/introspe
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonConfig } from '@ctrd/config';
-import { bindService, NO_CHANNELZ, type BoundService } from '@ctrd/grpc';
+import { bindService, NO_CHANNELZ, setBusyPoll, type BoundService } from '@ctrd/grpc';
 import { prepareSocket, secureSocket } from './socket.js';
 import { INTROSPECTION_PLUGIN, serverUUID } from './server-uuid.js';
 import { REVISION, VERSION } from './version.js';
@@ -16,6 +16,8 @@ export interface EarlyServerOptions {
   address: string;
   maxRecvMessageSize: number;
   maxSendMessageSize: number;
+  /** how long (µs) the event loop keeps polling after each answer (`[grpc] busy_poll_us`). */
+  busyPollMicros?: number;
   uid: number;
   gid: number;
   /** serve Version before the plugins load (false when the version plugin is disabled). */
@@ -33,6 +35,7 @@ export function earlyServerOptions(config: DaemonConfig): EarlyServerOptions {
     address: config.grpc.address,
     maxRecvMessageSize: config.grpc.max_recv_message_size,
     maxSendMessageSize: config.grpc.max_send_message_size,
+    busyPollMicros: config.grpc.busy_poll_us,
     uid: config.grpc.uid,
     gid: config.grpc.gid,
     version: !config.disabled_plugins.includes('io.containerd.grpc.v1.version'),
@@ -84,6 +87,7 @@ export class EarlyServer {
   /** listen prepares the socket (refusing when another daemon serves there), binds and serves Version. */
   static async listen(opts: EarlyServerOptions): Promise<EarlyServer> {
     const s = new EarlyServer(opts);
+    if (opts.busyPollMicros !== undefined) setBusyPoll(opts.busyPollMicros);
     await prepareSocket(opts.address);
     if (!s.#holdCalls()) return s;
     if (opts.version) s.#early.push(bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) }));

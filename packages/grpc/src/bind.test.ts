@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, NotFoundError, codeOf, isInvalidArgument, isNotFound } from '@ctrd/errdefs';
-import { bindService, fromServiceError, type CallContext, type ServiceHandlers } from './index.js';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bindService, fromServiceError, setBusyPoll, type CallContext, type ServiceHandlers } from './index.js';
 
 const json = {
   requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
@@ -190,4 +192,25 @@ test('a client-streaming handler reads every request; the observer sees each cal
     },
   );
   assert.deepEqual(seen, ['/test.Lean/Sum:ok', '/test.Lean/Throws:NOT_FOUND', '/test.Lean/Items:ok']);
+});
+
+test('after an answer, unary or streamed, the server keeps polling for the busy-poll window', async (t) => {
+  t.after(() => setBusyPoll(0));
+  setBusyPoll(40_000);
+  const busyAfter = async (call: () => Promise<unknown>): Promise<number> => {
+    await call();
+    const before = performance.eventLoopUtilization();
+    await sleep(25);
+    const u = performance.eventLoopUtilization(before).utilization;
+    await sleep(30); // let the window end before the next call
+    return u;
+  };
+  await serve({ ...idle, items: async function* () { yield { n: 1 }; } }, async (c) => {
+    const streamed = (): Promise<unknown> =>
+      new Promise((res, rej) => c.items!.call(c, {}, md()).on('data', () => {}).on('end', res).on('error', rej));
+    assert.ok((await busyAfter(() => unary(c, 'plain', {}))) > 0.5, 'no polling after a unary answer');
+    assert.ok((await busyAfter(streamed)) > 0.5, 'no polling after a stream ended');
+    setBusyPoll(0);
+    assert.ok((await busyAfter(() => unary(c, 'plain', {}))) < 0.3, 'polling with the window at 0');
+  });
 });

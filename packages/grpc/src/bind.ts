@@ -8,6 +8,7 @@ import type {
   ServerWritableStream,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { pollAfterAnswer } from './busy-poll.js';
 import { callContext, type CallContext } from './context.js';
 import { toServiceError } from './status.js';
 
@@ -87,10 +88,12 @@ async function runUnary(
   } catch (err) {
     observe?.(path, performance.now() - started, err);
     cb(toServiceError(err));
+    pollAfterAnswer();
     return;
   }
   observe?.(path, performance.now() - started, undefined);
   cb(null, res);
+  pollAfterAnswer();
 }
 
 async function runStreaming(
@@ -112,10 +115,12 @@ async function runStreaming(
     observe?.(path, performance.now() - started, err);
     // grpc-js turns an emitted 'error' into the call's status; destroy() would drop it.
     call.emit('error', Object.assign(new Error(), toServiceError(err)));
+    pollAfterAnswer();
     return;
   }
   observe?.(path, performance.now() - started, undefined);
   call.end();
+  pollAfterAnswer();
 }
 
 /**

@@ -8,5 +8,6 @@
 export * from './status.js';
 export * from './context.js';
 export * from './bind.js';
+export * from './busy-poll.js';
 export * from './service-plugin.js';
 export * from './options.js';
