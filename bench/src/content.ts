@@ -85,7 +85,7 @@ export const CONTENT_WORKLOADS: Workload[] = [
     unit: 'ms',
     cpu: false,
     detail: (ctx) =>
-      `${ctx.fixtures.blob.size >> 20} MiB blob; containerd column: containerd (as \`content-get\`); ctrd column: \`grpc-floor-server.js --blob\`, Node and grpc-js answering Content.Info and Content.Read from memory, no store, metadata or namespaces`,
+      `${ctx.fixtures.blob.size >> 20} MiB blob; containerd column: containerd (as \`content-get\`); ctrd column: \`grpc-floor-server.js --blob\`, Node and grpc-js answering Content.Info and Content.Read from memory (polling 200 µs after each answer, as ctrd), no store, metadata or namespaces`,
     async setup(d, ctx) {
       if (d.kind === 'ctrd') floorServers.set(d.kind, await FloorServer.start(ctx.parent, ctx.fixtures.blob.path));
       else ingestRooted(d, ctx);
@@ -117,7 +117,7 @@ export const CONTENT_WORKLOADS: Workload[] = [
       };
       return (
         `${ctx.fixtures.blob.size >> 20} MiB random, expected size and digest given; containerd column: containerd (as \`content-ingest\`); ` +
-        'ctrd column: `grpc-floor-server.js`, Node and grpc-js answering Content.Write with the offset and the sha256 so far on every message, ' +
+        'ctrd column: `grpc-floor-server.js`, Node and grpc-js answering Content.Write with the offset and the sha256 so far on every message (polling 200 µs after the answer, as ctrd), ' +
         'data dropped once hashed, receive windows as ctrd sets them (4 MiB stream, 8 MiB session), no store, disk, metadata or namespaces; ' +
         `median CPU during the ingest: containerd ${cpu('containerd')}, floor server ${cpu('ctrd')}`
       );

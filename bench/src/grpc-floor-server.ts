@@ -4,7 +4,8 @@
 // (Version.Version, Introspection.Server), and Namespaces.Get, with empty messages, which decode
 // as defaults, and Content.Write as `ctr content ingest` drives it: a running sha256 of the data,
 // kept nowhere. With `--blob <file>` it also serves Content.Info and Content.Read of that file
-// from memory, enough for `ctr content get`. No config, plugins, logging or storage.
+// from memory, enough for `ctr content get`. No config, plugins, logging or storage. Like ctrd it
+// widens its HTTP/2 receive windows and polls for 200 µs after each answer.
 import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
@@ -25,6 +26,24 @@ if (!socket || (flag !== undefined && (flag !== '--blob' || !blobPath))) {
 const STREAM_WINDOW = 4 << 20;
 const SESSION_WINDOW = 8 << 20;
 
+// After each answer the floor keeps its event loop turning for a while, as ctrd does
+// (`[grpc] busy_poll_us`, @ctrd/grpc's busy-poll): a client's next call then does not wait for
+// a sleeping CPU to wake. Any Node daemon can do so, so the floor does too, with ctrd's default
+// window of 200 µs.
+const pollMs = 0.2;
+let pollUntil = 0;
+let polling = false;
+const turn = (): void => {
+  if (performance.now() < pollUntil) setImmediate(turn);
+  else polling = false;
+};
+const pollAfterAnswer = (): void => {
+  pollUntil = performance.now() + pollMs;
+  if (polling) return;
+  polling = true;
+  setImmediate(turn);
+};
+
 const same = (b: Buffer) => b;
 const empty = Buffer.alloc(0);
 const definition: Record<string, GrpcJs.MethodDefinition<Buffer, Buffer>> = {};
@@ -33,7 +52,10 @@ const method = (path: string, requestStream: boolean, responseStream: boolean, h
   definition[path] = { path, requestStream, responseStream, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
   implementation[path] = handler;
 };
-const emptyUnary = (_call: unknown, done: GrpcJs.sendUnaryData<Buffer>) => done(null, empty);
+const emptyUnary = (_call: unknown, done: GrpcJs.sendUnaryData<Buffer>) => {
+  done(null, empty);
+  pollAfterAnswer();
+};
 method('/containerd.services.namespaces.v1.Namespaces/Get', false, false, emptyUnary);
 method('/containerd.services.version.v1.Version/Version', false, false, emptyUnary);
 method('/containerd.services.introspection.v1.Introspection/Server', false, false, emptyUnary);
@@ -89,6 +111,7 @@ method('/containerd.services.content.v1.Content/Write', true, true, (call: GrpcJ
     if (req.action === WriteAction.COMMIT) {
       finished = true;
       call.end();
+      pollAfterAnswer();
     }
   });
   // A client that closes its side without committing leaves the write as it is, with status OK.
@@ -106,12 +129,16 @@ if (blobPath) {
   const info = encodeInfoResponse(digest, blob.length);
   // As containerd's server does, a Read answers in chunks of at most 1 MiB.
   const CHUNK = 1 << 20;
-  method('/containerd.services.content.v1.Content/Info', false, false, (_call: unknown, done: GrpcJs.sendUnaryData<Buffer>) => done(null, info));
+  method('/containerd.services.content.v1.Content/Info', false, false, (_call: unknown, done: GrpcJs.sendUnaryData<Buffer>) => {
+    done(null, info);
+    pollAfterAnswer();
+  });
   method('/containerd.services.content.v1.Content/Read', false, true, (call: GrpcJs.ServerWritableStream<Buffer, Buffer>) => {
     const req = decodeReadRequest(call.request);
     const end = req.size > 0 ? Math.min(blob.length, req.offset + req.size) : blob.length;
     for (let off = req.offset; off < end; off += CHUNK) call.write(encodeReadResponse(off, blob.subarray(off, Math.min(end, off + CHUNK))));
     call.end();
+    pollAfterAnswer();
   });
 }
 

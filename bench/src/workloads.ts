@@ -211,7 +211,7 @@ export const WORKLOADS: Workload[] = [
     title: 'floor of daemon start: a bare @grpc/grpc-js server vs containerd, until `ctr version` answers',
     unit: 'ms',
     cpu: false,
-    detail: () => 'containerd column: containerd with a fresh root (as `daemon-start`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages, no config, plugins or storage',
+    detail: () => 'containerd column: containerd with a fresh root (as `daemon-start`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages (polling 200 µs after each answer, as ctrd), no config, plugins or storage',
     sample: (d, ctx, n) => (d.kind === 'ctrd' ? grpcStartFloor(ctx.parent, n) : freshStart(d, ctx)),
   },
   {
@@ -254,8 +254,8 @@ export const WORKLOADS: Workload[] = [
     unit: 'ms',
     cpu: false,
     detail: () =>
-      'containerd column: containerd (as `version`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages, ' +
-      'no config, plugins, metadata or logging: what every `ctr` command pays against any daemon written in Node on grpc-js',
+      'containerd column: containerd (as `version`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages ' +
+      '(polling 200 µs after each answer, as ctrd), no config, plugins, metadata or logging: what every `ctr` command pays against any daemon written in Node on grpc-js',
     async setup(d, ctx) {
       if (d.kind === 'ctrd') versionFloors.set(d.kind, await FloorServer.start(ctx.parent));
     },
