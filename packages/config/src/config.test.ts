@@ -109,3 +109,9 @@ test('files, imports, fallback and overrides', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('[grpc] busy_poll_us defaults to 200 µs, takes 0 to turn polling off, and refuses a negative window', () => {
+  assert.equal(parseConfigText('', regs).config.grpc.busy_poll_us, 200);
+  assert.equal(parseConfigText('[grpc]\nbusy_poll_us = 0', regs).config.grpc.busy_poll_us, 0);
+  assert.throws(() => parseConfigText('[grpc]\nbusy_poll_us = -1', regs), (e: Error) => isInvalidArgument(e) && e.message.includes('busy_poll_us'));
+});

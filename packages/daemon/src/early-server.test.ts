@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { IntrospectionClient, IntrospectionService } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
 import { VersionClient, VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
-import { bindService } from '@ctrd/grpc';
+import { bindService, busyPollMicros, setBusyPoll } from '@ctrd/grpc';
 import { EarlyServer } from './early-server.js';
 import { VERSION } from './version.js';
 
@@ -109,4 +109,17 @@ test('EarlyServer offers wide HTTP/2 receive windows', async () => {
       session.destroy();
     }
   });
+});
+
+test('EarlyServer sets the busy-poll window from its options', async (t) => {
+  t.after(() => setBusyPoll(0));
+  const dir = await mkdtemp(join(tmpdir(), 'ctrd-early-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const micros of [150, 0]) {
+    const s = await EarlyServer.listen({
+      address: join(dir, `p${micros}.sock`), maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, busyPollMicros: micros, uid: 0, gid: 0, version: true,
+    });
+    assert.equal(busyPollMicros(), micros);
+    await s.close();
+  }
 });
