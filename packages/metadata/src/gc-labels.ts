@@ -6,6 +6,7 @@
  *   holds a content digest.
  * - `refSnapshotPrefix` is followed by the snapshotter name (and optionally `/` and any suffix); the
  *   value is a snapshot key in that snapshotter.
+ * - `refPrefix` begins both kinds of reference.
  * - `expire` (RFC 3339) on a lease ends its protection at that time.
  * - `flat` on a lease protects only the listed resources, not what they reference.
  */
@@ -13,6 +14,7 @@ export const GC_LABELS = {
   root: 'containerd.io/gc.root',
   refContent: 'containerd.io/gc.ref.content',
   refSnapshotPrefix: 'containerd.io/gc.ref.snapshot.',
+  refPrefix: 'containerd.io/gc.ref.',
   expire: 'containerd.io/gc.expire',
   flat: 'containerd.io/gc.flat',
 } as const;
@@ -59,7 +61,7 @@ export function dropsGcReferences(before: Readonly<Record<string, string>> = {},
   }
   for (const k of Object.keys(after)) {
     if (!k.startsWith(GC_PREFIX) || Object.hasOwn(before, k)) continue;
-    if (k !== GC_LABELS.root && !k.startsWith('containerd.io/gc.ref.')) return true;
+    if (k !== GC_LABELS.root && !k.startsWith(GC_LABELS.refPrefix)) return true;
   }
   return false;
 }

@@ -78,7 +78,7 @@ export function references(tree: MemoryTree, node: GcNode): GcNode[] {
   switch (node.type) {
     case 'content': {
       const key = KEYS.blob(ns, node.key);
-      if (node.flat || !tree.mentions(key, GC_REF_PREFIX)) return [];
+      if (node.flat || !tree.mentions(key, GC_LABELS.refPrefix)) return [];
       return labelRefs(ns, tree.get<BlobRecord>(key)!.labels);
     }
     case 'snapshot': {
@@ -97,9 +97,6 @@ export function references(tree: MemoryTree, node: GcNode): GcNode[] {
       return [];
   }
 }
-
-/** GC_REF_PREFIX begins every label key that references something (`containerd.io/gc.ref.content`, `…gc.ref.snapshot.*`). */
-const GC_REF_PREFIX = 'containerd.io/gc.ref.';
 
 /** labelRefs turns `containerd.io/gc.ref.*` labels into nodes in `ns`. */
 export function labelRefs(ns: string, labels: Readonly<Record<string, string>>): GcNode[] {

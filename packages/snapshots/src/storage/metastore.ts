@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DataLossError, FailedPreconditionError, isNotFound } from '@ctrd/errdefs';
 import { fault } from '@ctrd/fault';
 import { Overlay, type Change } from './overlay.js';
-import { MetaTransaction, countChild, type SnapshotRecord, type StoreState } from './transaction.js';
+import { MetaTransaction, countChild, type SnapshotRecord, type StoreState, type TxState } from './transaction.js';
 
 const FORMAT_VERSION = 1;
 // The journal is folded into the base once it outgrows max(this, the base's size), so a
@@ -253,9 +253,9 @@ export class MetaStore {
       if (this.broken !== undefined) {
         throw new FailedPreconditionError(`snapshot metadata ${this.path} failed a write and must be reopened`, { cause: this.broken });
       }
-      const draft: StoreState = { nextId: this.state.nextId, snapshots: new Overlay(this.state.snapshots), children: this.state.children };
+      const draft: TxState = { nextId: this.state.nextId, snapshots: new Overlay(this.state.snapshots), children: this.state.children };
       const result = await fn(new MetaTransaction(draft, true));
-      const change = (draft.snapshots as Overlay).change(draft.nextId, this.state.nextId);
+      const change = draft.snapshots.change(draft.nextId, this.state.nextId);
       if (change === undefined) return result;
       if (this.disk.gen === undefined) await this.createBase(draft);
       else await this.append(change);

@@ -6,7 +6,7 @@ import {
 } from '@ctrd/errdefs';
 import { parseAll } from '@ctrd/filters';
 import { adaptSnapshot } from '../filter.js';
-import { Overlay } from './overlay.js';
+import type { Overlay } from './overlay.js';
 import { type Info, Kind, type SnapshotOptions, type Usage, kindName } from '../snapshotter.js';
 
 /** SnapshotRecord is how a snapshot is kept on disk; times are ISO strings. */
@@ -23,13 +23,20 @@ export interface SnapshotRecord {
 
 /**
  * StoreState is the whole content of a {@link MetaStore}: records by key and the next ID, with
- * how many records name each key as their parent. In a transaction `snapshots` is an
- * {@link Overlay} on the committed records and `children` counts those committed records.
+ * how many records name each key as their parent.
  */
 export interface StoreState {
   nextId: number;
   snapshots: Map<string, SnapshotRecord>;
   children: ReadonlyMap<string, number>;
+}
+
+/**
+ * TxState is what a transaction works on: an {@link Overlay} on the committed records, and the
+ * committed records' count of children, which the transaction corrects with its own changes.
+ */
+export interface TxState extends StoreState {
+  snapshots: Overlay;
 }
 
 /** countChild adds `delta` to the children of `parent` in `children`, dropping a count that reaches 0. */
@@ -77,7 +84,7 @@ function toInfo(name: string, r: SnapshotRecord): Info {
  */
 export class MetaTransaction {
   constructor(
-    private readonly state: StoreState,
+    private readonly state: TxState,
     readonly writable: boolean,
   ) {}
 
@@ -191,13 +198,8 @@ export class MetaTransaction {
    * many snapshots from a large store is not quadratic.
    */
   private hasChildren(key: string): boolean {
-    const snaps = this.state.snapshots;
-    if (!(snaps instanceof Overlay)) {
-      for (const c of snaps.values()) if (c.parent === key) return true;
-      return false;
-    }
     let n = this.state.children.get(key) ?? 0;
-    for (const [, before, after] of snaps.changes()) {
+    for (const [, before, after] of this.state.snapshots.changes()) {
       if (before?.parent === key) n--;
       if (after?.parent === key) n++;
     }
