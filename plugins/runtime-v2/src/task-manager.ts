@@ -9,10 +9,10 @@ import { TOPICS, type Publisher } from '@ctrd/events';
 import { silentLogger, type Logger } from '@ctrd/log';
 import type { MetricFamily } from '@ctrd/plugin';
 import type { Any, CreateOpts, Exit, PlatformRuntime, Task } from '@ctrd/runtime';
-import { TtrpcClient } from '@ctrd/ttrpc';
 import { Bundle, BUNDLE_FILES, removeInterruptedDeletes } from './bundle.js';
 import { wireAny } from './convert.js';
-import { shimDelete, shimStart, socketPath, type ShimCommand } from './shim-command.js';
+import { shimDelete, shimStart, type ShimCommand } from './shim-command.js';
+import { ShimConnections, type ShimConnection } from './shim-connections.js';
 import { openShimLog, type ShimLog } from './shim-log.js';
 import { defaultShimDirs, resolveShimBinary } from './shim-binary-path.js';
 import { ShimTask } from './shim-task.js';
@@ -64,17 +64,9 @@ export interface TaskManagerOptions {
   stateTimeoutMs?: number;
 }
 
-interface ShimConnection {
-  address: string;
-  client: TtrpcClient;
-  tasks: Set<Entry>;
-  /** the shim's pid, once asked. */
-  shimPid?: number;
-}
-
 interface Entry {
   task: ShimTask;
-  conn: ShimConnection;
+  conn: ShimConnection<Entry>;
   log: ShimLog | undefined;
 }
 
@@ -96,7 +88,7 @@ export class TaskManager implements PlatformRuntime {
   readonly defaultRuntime: string;
   private readonly entries = new Map<string, Entry>();
   private readonly reserved = new Set<string>();
-  private readonly conns = new Map<string, ShimConnection>();
+  private readonly conns: ShimConnections<Entry>;
   private readonly cleanups = new Set<Promise<void>>();
   private readonly log: Logger;
   private readonly shimDirs: readonly string[];
@@ -106,6 +98,7 @@ export class TaskManager implements PlatformRuntime {
     this.log = opts.log ?? silentLogger();
     this.defaultRuntime = opts.defaultRuntime ?? DEFAULT_RUNTIME;
     this.shimDirs = opts.shimDirs ?? defaultShimDirs();
+    this.conns = new ShimConnections({ timeoutMs: opts.loadTimeoutMs ?? 5000, onLost: (conn) => this.onConnectionLost(conn) });
   }
 
   /** resolveBinary returns the shim executable for a runtime name or path. */
@@ -158,7 +151,7 @@ export class TaskManager implements PlatformRuntime {
   ): Promise<Entry> {
     const { bundle, binary, opts } = c;
     const [conn] = await Promise.all([
-      this.connect(address),
+      this.conns.open(address),
       bundle.writeFile(BUNDLE_FILES.address, address),
       bundle.writeFile(BUNDLE_FILES.shimBinaryPath, binary),
     ]);
@@ -193,7 +186,7 @@ export class TaskManager implements PlatformRuntime {
       this.detach(entry);
       await task.shim.delete({ id: bundle.id, execId: '' }, { timeoutMs: this.opts.cleanupTimeoutMs ?? 5000 }).catch(() => {});
       await task.shutdown(this.opts.shutdownTimeoutMs);
-      this.release(conn);
+      this.conns.release(conn);
       throw err;
     }
     return entry;
@@ -233,7 +226,7 @@ export class TaskManager implements PlatformRuntime {
     this.entries.delete(k);
     this.detach(entry);
     await entry.task.shutdown(this.opts.shutdownTimeoutMs);
-    this.release(entry.conn);
+    this.conns.release(entry.conn);
     entry.log?.close();
     fault('runtime.task.delete');
     await entry.task.bundleDir.delete().catch((err: unknown) => this.log.error({ err, id }, 'failed to delete bundle'));
@@ -291,7 +284,7 @@ export class TaskManager implements PlatformRuntime {
     let entry: Entry | undefined;
     try {
       if (!address) throw new NotFoundError(`address of shim for ${id}`);
-      const conn = await this.connect(address);
+      const conn = await this.conns.open(address);
       const task = new ShimTask({ bundle, runtime: runtime ?? binary, binary, client: conn.client, stateTimeoutMs: this.opts.stateTimeoutMs });
       entry = { task, conn, log: undefined };
       conn.tasks.add(entry);
@@ -301,7 +294,7 @@ export class TaskManager implements PlatformRuntime {
         // already reported, only the bundle is left.
         this.log.info({ namespace, id }, 'task already deleted by its shim; removing its bundle');
         this.detach(entry);
-        this.release(entry.conn);
+        this.conns.release(entry.conn);
         await bundle.delete();
         return;
       }
@@ -311,7 +304,7 @@ export class TaskManager implements PlatformRuntime {
       this.log.warn({ err, namespace, id }, 'shim unreachable; cleaning up after it');
       if (entry !== undefined) {
         this.detach(entry);
-        this.release(entry.conn);
+        this.conns.release(entry.conn);
       }
       await this.cleanupDeadShim(namespace, id, bundle, binary);
     }
@@ -332,8 +325,7 @@ export class TaskManager implements PlatformRuntime {
   async close(): Promise<void> {
     this.closed = true;
     for (const e of this.entries.values()) e.log?.close();
-    for (const c of this.conns.values()) c.client.close();
-    this.conns.clear();
+    this.conns.closeAll();
     this.entries.clear();
     await Promise.allSettled([...this.cleanups]);
   }
@@ -371,29 +363,12 @@ export class TaskManager implements PlatformRuntime {
     );
   }
 
-  private async connect(address: string): Promise<ShimConnection> {
-    const existing = this.conns.get(address);
-    if (existing !== undefined && !existing.client.isClosed) return existing;
-    const client = await TtrpcClient.connect(socketPath(address), { timeoutMs: this.opts.loadTimeoutMs ?? 5000 });
-    const conn: ShimConnection = { address, client, tasks: new Set() };
-    this.conns.set(address, conn);
-    client.onClose(() => this.onConnectionClosed(conn));
-    return conn;
-  }
-
   private detach(entry: Entry): void {
     entry.conn.tasks.delete(entry);
   }
 
-  /** release closes a connection no task uses any more. */
-  private release(conn: ShimConnection): void {
-    if (conn.tasks.size > 0) return;
-    if (this.conns.get(conn.address) === conn) this.conns.delete(conn.address);
-    conn.client.close();
-  }
-
-  private onConnectionClosed(conn: ShimConnection): void {
-    if (this.conns.get(conn.address) === conn) this.conns.delete(conn.address);
+  /** onConnectionLost cleans up after the tasks of a shim that closed its connection. */
+  private onConnectionLost(conn: ShimConnection<Entry>): void {
     if (this.closed) return;
     for (const entry of [...conn.tasks]) {
       conn.tasks.delete(entry);
