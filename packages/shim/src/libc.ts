@@ -11,6 +11,12 @@ export interface Libc {
   setChildSubreaper(): void;
   /** waitpid reaps `pid` without blocking: its raw wait status, or undefined while it runs or is not ours. */
   waitpid(pid: number): number | undefined;
+  /**
+   * exitedChild names a child that has exited and not been reaped, leaving it unreaped
+   * (`waitid(P_ALL, WEXITED | WNOHANG | WNOWAIT)`): its pid, or 0 when no child has exited or
+   * there is no child at all.
+   */
+  exitedChild(): number;
   /** receiveFd reads one message from a connected unix socket and returns the fd it carried. */
   receiveFd(socketFd: number): number;
   /** pipe returns `[readFd, writeFd]` of a new pipe (close-on-exec). */
@@ -35,6 +41,12 @@ export interface Libc {
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+const P_ALL = 0;
+/** sizeof(siginfo_t); si_pid sits at byte 16 on every 64-bit Linux ABI. */
+const SIGINFO_SIZE = 128;
+const SI_PID = 16;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const EPOLL_CTL_ADD = 1;
@@ -72,7 +84,8 @@ function bind(): Libc {
     flags: 'int',
   });
   const prctl = lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
-  const waitpid = lib.func('int waitpid(int, _Out_ int *, int)');
+  const waitpid = lib.func('int waitpid(int, int *, int)');
+  const waitid = lib.func('int waitid(int, int, void *, int)');
   const recvmsg = lib.func('intptr_t recvmsg(int, ctrd_msghdr *, int)');
   const pipe2 = lib.func('int pipe2(_Out_ int *, int)');
   const eventfd = lib.func('int eventfd(unsigned int, int)');
@@ -83,18 +96,28 @@ function bind(): Libc {
   const flock = lib.func('int flock(int, int)');
   const umount2 = lib.func('int umount2(const char *, int)');
   const getsockopt = lib.func('int getsockopt(int, int, int, void *, _Inout_ uint32_t *)');
+  // Reused by every call: the shim's JavaScript runs on one thread.
+  const waitStatus = new Int32Array(1);
+  const siginfo = Buffer.alloc(SIGINFO_SIZE);
 
   return {
     setChildSubreaper() {
       if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw errnoError('prctl(PR_SET_CHILD_SUBREAPER)');
     },
     waitpid(pid) {
-      const status = [0];
       for (;;) {
-        const r = waitpid(pid, status, WNOHANG) as number;
-        if (r > 0) return status[0];
+        const r = waitpid(pid, waitStatus, WNOHANG) as number;
+        if (r > 0) return waitStatus[0];
         if (r === 0) return undefined;
         if (koffi().errno() !== EINTR) return undefined;
+      }
+    },
+    exitedChild() {
+      for (;;) {
+        // Linux clears si_pid when no child is waitable; cleared here too, as POSIX asks.
+        siginfo.writeInt32LE(0, SI_PID);
+        if ((waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT) as number) === 0) return siginfo.readInt32LE(SI_PID);
+        if (koffi().errno() !== EINTR) return 0;
       }
     },
     receiveFd(socketFd) {

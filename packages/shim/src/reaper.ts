@@ -52,10 +52,9 @@ function isPlainStdio(stdio: SpawnOptions['stdio']): stdio is PlainStdio {
  *
  * libuv installs its own SIGCHLD handler but only calls `waitpid` on the pids it spawned, so a
  * blanket `waitpid(-1)` here would steal their exits and hang Node's `ChildProcess` objects.
- * Instead, on every SIGCHLD the reaper lists this process's children
- * (`/proc/self/task/<pid>/children`) and calls `waitpid(pid, WNOHANG)` on each that Node did
- * not spawn: container inits and exec processes re-parented to us after runc exits, and any
- * other orphan. Exits of pids nobody watches yet are kept for a minute, because runc may finish,
+ * Instead, on every SIGCHLD the reaper reaps, one by one, the exited children Node did not
+ * spawn: runc, container inits and exec processes re-parented to us after runc exits, and any
+ * other orphan (see {@link Reaper.sweep}). Exits of pids nobody watches yet are kept for a minute, because runc may finish,
  * and its process exit, before the shim has read the pid file.
  */
 export class Reaper {
@@ -223,8 +222,30 @@ export class Reaper {
     this.sweep();
   }
 
-  /** sweep reaps every exited child Node did not spawn. */
+  /**
+   * sweep reaps every exited child Node did not spawn. It asks the kernel which child has exited
+   * (without reaping it) and reaps that one, until none is left: one call per exit, however many
+   * children run. An exited child of Node's own is left to libuv; while it waits there it hides
+   * the others from that question, so they are then found by listing every child.
+   */
   sweep(): void {
+    for (;;) {
+      const pid = libc().exitedChild();
+      if (pid <= 0) return;
+      const raw = this.spawned.has(pid) ? undefined : libc().waitpid(pid);
+      if (raw === undefined) {
+        this.sweepListed();
+        return;
+      }
+      this.dispatch(pid, { status: exitStatus(raw), at: new Date() });
+    }
+  }
+
+  /**
+   * sweepListed reaps every exited child Node did not spawn, found by listing all children:
+   * what {@link Reaper.sweep} falls back to, a read of /proc and a waitpid per child.
+   */
+  sweepListed(): void {
     for (const pid of childPids()) {
       if (this.spawned.has(pid)) continue;
       const raw = libc().waitpid(pid);
