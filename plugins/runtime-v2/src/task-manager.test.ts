@@ -315,6 +315,10 @@ test("a create meeting ctrd's shim server on its way out goes through the launch
   await task.start();
   assert.equal((await waiting).status, 6);
   assert.equal((await m.delete(NS, 'fallback')).status, 6);
+  // With its last task gone the new server exits at once (idle exit 0) and removes its files,
+  // the lock file last: the directory is removed after that, not while the server is at it.
+  await waitFor(() => !existsSync(`/proc/${served}/cmdline`) || readFileSync(`/proc/${served}/cmdline`).length === 0, 10_000);
+  assert.equal(existsSync(paths.lock), false, 'the exiting server removed its lock file');
 });
 
 test('load removes what deletes interrupted by a kill left, and nothing else', async (t) => {
