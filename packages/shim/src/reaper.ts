@@ -54,8 +54,8 @@ function isPlainStdio(stdio: SpawnOptions['stdio']): stdio is PlainStdio {
  * blanket `waitpid(-1)` here would steal their exits and hang Node's `ChildProcess` objects.
  * Instead, on every SIGCHLD the reaper reaps, one by one, the exited children Node did not
  * spawn: runc, container inits and exec processes re-parented to us after runc exits, and any
- * other orphan (see {@link Reaper.sweep}). Exits of pids nobody watches yet are kept for a minute, because runc may finish,
- * and its process exit, before the shim has read the pid file.
+ * other orphan (see {@link Reaper.sweep}). Exits of pids nobody watches yet are kept for a
+ * minute, because runc may finish, and its process exit, before the shim has read the pid file.
  */
 export class Reaper {
   private readonly spawned = new Set<number>();
