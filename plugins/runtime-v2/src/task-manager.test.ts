@@ -93,6 +93,11 @@ async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
+/** exited reports whether `pid` is gone or a zombie (a zombie's cmdline reads empty). */
+function exited(pid: number): boolean {
+  return !existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`).length === 0;
+}
+
 async function shimPid(task: Task): Promise<number> {
   return (await (task as unknown as { connect(): Promise<{ shimPid: number }> }).connect()).shimPid;
 }
@@ -211,7 +216,7 @@ test('recovery: a shim that died while no manager ran is cleaned up and reported
   const spid = await shimPid(task);
   await first.close();
   process.kill(spid, 'SIGKILL');
-  await waitFor(() => !existsSync(`/proc/${spid}/cmdline`) || readFileSync(`/proc/${spid}/cmdline`).length === 0, 5000);
+  await waitFor(() => exited(spid), 5000);
 
   const second = r.manager();
   await second.load();
@@ -317,7 +322,7 @@ test("a create meeting ctrd's shim server on its way out goes through the launch
   assert.equal((await m.delete(NS, 'fallback')).status, 6);
   // With its last task gone the new server exits at once (idle exit 0) and removes its files,
   // the lock file last: the directory is removed after that, not while the server is at it.
-  await waitFor(() => !existsSync(`/proc/${served}/cmdline`) || readFileSync(`/proc/${served}/cmdline`).length === 0, 10_000);
+  await waitFor(() => exited(served), 10_000);
   assert.equal(existsSync(paths.lock), false, 'the exiting server removed its lock file');
 });
 
