@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CTRD_LAUNCHER, ctrdCodeCacheFile, ctrdNodeFlags } from '@ctrd/daemon/launcher';
+import { CTRD_LAUNCHER, ctrdCodeCacheFile, ctrdEnv, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { pidsMatching } from './proc.js';
 
 /** TOP is the repository root. */
@@ -69,6 +69,8 @@ export async function waitForAnswer(proc: ChildProcess, address: string, o: Answ
 /** CtrOptions are the stdin, stdout and time limit of one `ctr` run (120 s by default). */
 export interface CtrOptions {
   input?: Buffer;
+  /** the command's environment (the harness's own by default). */
+  env?: NodeJS.ProcessEnv;
   stdinFd?: number;
   discardStdout?: boolean;
   timeoutMs?: number;
@@ -82,6 +84,7 @@ export function timed(cmd: string, args: string[], opts: CtrOptions = {}): CtrRe
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, {
     input: opts.input,
+    env: opts.env ?? process.env,
     stdio: [stdin, opts.discardStdout ? 'ignore' : 'pipe', 'pipe'],
     timeout: opts.timeoutMs ?? 120_000,
     maxBuffer: 64 << 20,
@@ -154,7 +157,8 @@ export class BenchDaemon {
     const [cmd, args] = this.kind === 'containerd' ? ['containerd', ['--config', this.configPath]] : [process.execPath, [...ctrdNodeFlags(this.entry), ...this.nodeArgs, this.entry, '--config', this.configPath]];
     const t0 = process.hrtime.bigint();
     // Its own process group: a Ctrl-C reaches the harness, which stops the daemons in order.
-    const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true });
+    const env = this.kind === 'containerd' ? process.env : ctrdEnv(this.entry);
+    const proc = spawn(cmd, args, { stdio: ['ignore', log, log], detached: true, env });
     closeSync(log);
     this.proc = proc;
     this.#exit = new Promise((resolve) => proc.once('exit', () => resolve()));

@@ -86,7 +86,7 @@ function makeCold(d: BenchDaemon, f: PullFixture, n: number): void {
 const ctrPull = (d: BenchDaemon, f: PullFixture): CtrResult => d.ctr(['images', 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, f.ref], { discardStdout: true });
 
 const ctrctlPull = (d: BenchDaemon, f: PullFixture): CtrResult =>
-  timed(process.execPath, [CTRCTL, '--address', d.address, '--namespace', d.namespace, 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, f.ref], { discardStdout: true, timeoutMs: 600_000 });
+  timed(CTRCTL, ['--address', d.address, '--namespace', d.namespace, 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, f.ref], { discardStdout: true, timeoutMs: 600_000 });
 
 const detail = (ctx: BenchContext, extra: string): string =>
   `~${imageMiB(ctx)} MB in 5 gzip layers from docker-registry on 127.0.0.1, ${SNAPSHOTTER}; ${extra}; ${pigz}`;

@@ -38,7 +38,14 @@ function log(msg: string): void {
 }
 
 function host(): BenchResults['host'] {
-  return { node: process.versions.node, cpus: cpus().length, kernel: release(), containerd: firstLine('containerd', ['--version']), ctr: firstLine('ctr', ['--version']) };
+  return {
+    node: process.versions.node,
+    cpus: cpus().length,
+    kernel: release(),
+    containerd: firstLine('containerd', ['--version']),
+    ctr: firstLine('ctr', ['--version']),
+    ...(process.env.NODE_EXTRA_CA_CERTS ? { nodeExtraCaCerts: process.env.NODE_EXTRA_CA_CERTS } : {}),
+  };
 }
 
 const stamp = (date: string) => date.replace(/[:.]/g, '-');

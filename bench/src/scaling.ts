@@ -68,7 +68,7 @@ const ctrPull = (d: BenchDaemon, x: number) =>
   check(d, 'ctr images pull', d.ctr(['images', 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, image(x).ref], { discardStdout: true, timeoutMs: LONG }));
 
 const ctrctlPull = (d: BenchDaemon, x: number) =>
-  check(d, 'ctrctl pull', timed(process.execPath, [CTRCTL, '--address', d.address, '--namespace', d.namespace, 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, image(x).ref], { discardStdout: true, timeoutMs: LONG }));
+  check(d, 'ctrctl pull', timed(CTRCTL, ['--address', d.address, '--namespace', d.namespace, 'pull', '--plain-http', '--snapshotter', SNAPSHOTTER, image(x).ref], { discardStdout: true, timeoutMs: LONG }));
 
 // How many scaling image records each daemon holds; the series only ever adds to them.
 const imageRecords = new Map<DaemonKind, number>();

@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ctrdNodeFlags } from '@ctrd/daemon/launcher';
+import { ctrdEnv, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { threadsCpuMs } from './cpu.js';
 import { waitForAnswer } from './daemons.js';
 import { summarize } from './stats.js';
@@ -37,7 +37,7 @@ async function startOnce(b: Build, keepRoot: boolean): Promise<void> {
     rmSync(join(b.dir, 'state'), { recursive: true, force: true });
   }
   const t0 = process.hrtime.bigint();
-  const proc = spawn(process.execPath, [...ctrdNodeFlags(b.launcher), b.launcher, '--config', join(b.dir, 'config.toml')], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [...ctrdNodeFlags(b.launcher), b.launcher, '--config', join(b.dir, 'config.toml')], { stdio: 'ignore', env: ctrdEnv(b.launcher) });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
     await waitForAnswer(proc, socket, { what: `build ${b.name}`, version: true });

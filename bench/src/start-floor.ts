@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ctrdEnv } from '@ctrd/daemon/launcher';
 import { waitForAnswer } from './daemons.js';
 
 const SERVER = fileURLToPath(new URL('./grpc-floor-server.js', import.meta.url));
@@ -9,13 +10,14 @@ const SERVER = fileURLToPath(new URL('./grpc-floor-server.js', import.meta.url))
 /**
  * grpcStartFloor times a bare @grpc/grpc-js server (`grpc-floor-server.js`) from spawn until
  * `ctr version` answers on its socket, polled as the `daemon-start` rows poll: the start-up
- * any daemon written in Node on grpc-js pays before its first answer.
+ * any daemon written in Node on grpc-js pays before its first answer. It gets the environment
+ * ctrd's launcher gives node, as every floor of a Node process here does.
  */
 export async function grpcStartFloor(dir: string, n: number): Promise<number> {
   const socket = join(dir, `grpc-floor-${n}.sock`);
   rmSync(socket, { force: true });
   const t0 = process.hrtime.bigint();
-  const proc = spawn(process.execPath, [SERVER, socket], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [SERVER, socket], { stdio: 'ignore', env: ctrdEnv() });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
     await waitForAnswer(proc, socket, { what: 'grpc-floor-server', version: true });
@@ -45,7 +47,7 @@ export class FloorServer {
   static async start(dir: string, blob?: string, nodeArgs: readonly string[] = []): Promise<FloorServer> {
     const address = join(dir, 'grpc-floor-content.sock');
     rmSync(address, { force: true });
-    const proc = spawn(process.execPath, [...nodeArgs, SERVER, address, ...(blob ? ['--blob', blob] : [])], { stdio: 'ignore' });
+    const proc = spawn(process.execPath, [...nodeArgs, SERVER, address, ...(blob ? ['--blob', blob] : [])], { stdio: 'ignore', env: ctrdEnv() });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const server = new FloorServer(address, proc, exited);
     try {

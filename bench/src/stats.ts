@@ -55,7 +55,8 @@ export interface BenchResults {
   date: string;
   quick: boolean;
   rounds: number;
-  host: { node: string; cpus: number; kernel: string; containerd: string; ctr: string };
+  /** `nodeExtraCaCerts`: the NODE_EXTRA_CA_CERTS the harness found (ctrd's launchers move it aside). */
+  host: { node: string; cpus: number; kernel: string; containerd: string; ctr: string; nodeExtraCaCerts?: string };
   rows: RowResult[];
   floors: FloorResult[];
 }
@@ -95,6 +96,7 @@ export function cell(s: Summary): string {
 export function markdown(r: BenchResults): string {
   const out: string[] = [];
   out.push(`${r.quick ? 'Quick run' : 'Run'} of ${r.date}: ${r.rounds} rounds, ${r.host.cpus} CPUs, Linux ${r.host.kernel}, Node ${r.host.node}, ${r.host.containerd}.`);
+  if (r.host.nodeExtraCaCerts) out.push(`NODE_EXTRA_CA_CERTS=${r.host.nodeExtraCaCerts} in the environment: ctrd's and ctrctl's launchers start node without it, and so do the floors of Node processes.`);
   out.push('Cells: median (min–max) over the rounds; ratio = ctrd / containerd per round. CPU: median utime+stime of the daemon process during a sample (`+shims`: and of its shims), from /proc/<pid>/stat, 10 ms resolution.', '');
   out.push('| workload | parameters | unit | containerd | ctrd | ratio ctrd/containerd | containerd CPU ms | ctrd CPU ms |');
   out.push('|---|---|---|---|---|---|---|---|');

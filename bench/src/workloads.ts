@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { connect, RemoteImageStore } from '@ctrd/client';
-import { BenchDaemon, CTRCTL, unmountBelow, timed } from './daemons.js';
+import { launcherEnv } from '@ctrd/daemon/launcher';
+import { BenchDaemon, CTRCTL, unmountBelow, timed, type CtrResult } from './daemons.js';
 import { IMAGE, type Fixtures } from './fixtures.js';
 import { pidsMatching, rssMiB } from './proc.js';
 import { CONTENT_WORKLOADS } from './content.js';
@@ -97,16 +98,25 @@ async function deleteImages(d: BenchDaemon, prefix: string, count: number): Prom
 // The populated daemons of the `daemon-start-populated` row, by kind, kept between its samples.
 const populated = new Map<string, BenchDaemon>();
 
-/** ctrctlRow compares a whole `ctrctl` process against ctrd with the bare `node -e 0` floor. */
+/**
+ * bareNode times `node -e 0` in the environment ctrctl's first line gives node: a floor for a Node
+ * process that its launcher started, not one that parsed NODE_EXTRA_CA_CERTS first.
+ */
+const bareNode = (): CtrResult => timed(process.execPath, ['-e', '0'], { env: launcherEnv(CTRCTL) });
+
+/**
+ * ctrctlRow compares a whole `ctrctl` process against ctrd, run as a program (through its first
+ * line, as users run it), with the bare `node -e 0` floor.
+ */
 const ctrctlRow = (id: string, title: string, args: string[], setup?: Workload['setup']): Workload => ({
   id,
   title,
   unit: 'ms',
   cpu: false,
-  detail: () => 'containerd column: `node -e 0` (no daemon); ctrd column: the whole ctrctl process against ctrd',
+  detail: () => 'containerd column: `node -e 0` (no daemon) in the environment ctrctl\'s first line gives node; ctrd column: the whole ctrctl process against ctrd, run as a program',
   setup,
   sample(d) {
-    const r = d.kind === 'ctrd' ? timed(process.execPath, [CTRCTL, '--address', d.address, '--namespace', d.namespace, ...args], { discardStdout: true }) : timed(process.execPath, ['-e', '0']);
+    const r = d.kind === 'ctrd' ? timed(CTRCTL, ['--address', d.address, '--namespace', d.namespace, ...args], { discardStdout: true }) : bareNode();
     if (r.code !== 0) throw new Error(`${d.kind}: ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
     return r.ms;
   },
@@ -362,15 +372,21 @@ export interface Floor {
   sample(ctx: BenchContext, n: number): number | Promise<number>;
 }
 
-function mustTimed(cmd: string, args: string[]): number {
-  const r = timed(cmd, args, { discardStdout: true });
+function mustTimed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  const r = timed(cmd, args, { discardStdout: true, ...(env ? { env } : {}) });
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.ms;
 }
 
 /** FLOORS are the lower bounds the rows are built on. */
 export const FLOORS: Floor[] = [
-  { id: 'node', title: '`node -e 0`', unit: 'ms', sample: () => mustTimed(process.execPath, ['-e', '0']) },
+  { id: 'node', title: "`node -e 0` (the environment ctrd's and ctrctl's launchers give node)", unit: 'ms', sample: () => mustTimed(process.execPath, ['-e', '0'], launcherEnv(CTRCTL)) },
+  {
+    id: 'node-inherited',
+    title: "`node -e 0` in the harness's own environment (NODE_EXTRA_CA_CERTS, where set, parsed at start-up)",
+    unit: 'ms',
+    sample: () => mustTimed(process.execPath, ['-e', '0']),
+  },
   { id: 'ctr-cli', title: '`ctr --version` (ctr start-up, no daemon)', unit: 'ms', sample: () => mustTimed('ctr', ['--version']) },
   {
     id: 'runc-run',

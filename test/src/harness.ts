@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CTRD_LAUNCHER, ctrdNodeFlags } from '@ctrd/daemon/launcher';
+import { CTRD_LAUNCHER, ctrdEnv, ctrdNodeFlags, launcherEnv } from '@ctrd/daemon/launcher';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
 
@@ -119,7 +119,7 @@ export class TestDaemon {
   /** boot starts the ctrd process for this config. */
   async boot(opts: TestDaemonOptions = {}): Promise<void> {
     const proc = spawn(process.execPath, [...ctrdNodeFlags(), CTRD, '--config', this.configPath, ...(opts.args ?? [])], {
-      env: { ...process.env, ...opts.env },
+      env: ctrdEnv(CTRD, { ...process.env, ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
@@ -144,7 +144,7 @@ export class TestDaemon {
 
   /** ctrctl runs our client against this daemon. */
   ctrctl(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): RunResult {
-    return run(process.execPath, [CTRCTL, '--address', this.address, ...args], { input: opts.input, env: opts.env });
+    return run(process.execPath, [CTRCTL, '--address', this.address, ...args], { input: opts.input, env: launcherEnv(CTRCTL, opts.env ?? process.env) });
   }
 
   /** stop sends SIGTERM (or `signal`), waits for exit and returns the exit code. */

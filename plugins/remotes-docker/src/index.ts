@@ -18,3 +18,4 @@ export { Authorizer, type Credentials, type CredentialsFn, type TokenTransport }
 export { RegistryClient, type RegistryClientOptions, type RetryOptions, type RegistryRequest, type RegistryResponse } from './registry-client.js';
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 export { statusError } from './errors.js';
+export { EXTRA_CA_CERTS_ENV, extraCaCerts, trustFor, type TrustSettings } from './trust.js';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isNotFound, isUnavailable } from '@ctrd/errdefs';
 import { configureHosts, createDockerResolver, hostDirectoryNames } from './index.js';
 import { freePort, blob, hasCommand } from './fixtures.js';
-import { startFakeServer } from './fake-server.js';
+import { startFakeServer, type FakeServer } from './fake-server.js';
+import { EXTRA_CA_CERTS_ENV } from './trust.js';
 
 const manifest = blob('application/vnd.oci.image.manifest.v1+json', Buffer.from('{"schemaVersion":2,"config":{},"layers":[],"annotations":{"a":"b"}}'));
 
@@ -79,10 +80,14 @@ x-from-hosts-toml = "mirror"
   assert.equal(upstream.seen.at(-1)!.method, 'HEAD');
 });
 
-test('TLS: ca from hosts.toml, skip_verify, and an untrusted server', async (t) => {
+/**
+ * tlsRegistry serves `registryFor(['v1'])` over TLS with a certificate for 127.0.0.1 signed by a
+ * new CA, whose PEM file is `caFile`; undefined (skipped) without openssl.
+ */
+async function tlsRegistry(t: TestContext): Promise<{ server: FakeServer; dir: string; caFile: string } | undefined> {
   if (!hasCommand('openssl')) {
     t.skip('openssl is not installed');
-    return;
+    return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'ctrd-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,6 +99,13 @@ test('TLS: ca from hosts.toml, skip_verify, and an untrusted server', async (t) 
   ossl('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '1', '-extfile', 'ext.cnf');
   const server = await startFakeServer(registryFor(['v1']), { cert: readFileSync(join(dir, 'srv.pem'), 'utf8'), key: readFileSync(join(dir, 'srv.key'), 'utf8') });
   t.after(() => server.close());
+  return { server, dir, caFile: join(dir, 'ca.pem') };
+}
+
+test('TLS: ca from hosts.toml, skip_verify, and an untrusted server', async (t) => {
+  const reg = await tlsRegistry(t);
+  if (!reg) return;
+  const { server, dir } = reg;
   const ref = `${server.host}/r:v1`;
   const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
 
@@ -118,4 +130,36 @@ test('TLS: ca from hosts.toml, skip_verify, and an untrusted server', async (t) 
   const r4 = createDockerResolver({ hosts: configureHosts({ plainHttp: false }) });
   assert.ok((await r4.fetcher(ref)) !== undefined);
   await r4.close();
+});
+
+test('TLS: the extra certificates a launcher moved aside are trusted, with and without a hosts.toml ca', async (t) => {
+  const reg = await tlsRegistry(t);
+  if (!reg) return;
+  const { server, dir, caFile } = reg;
+  const ref = `${server.host}/r:v1`;
+  const hosts = join(dir, 'plain');
+  writeHosts(hosts, server.host, `server = "https://${server.host}"\n`);
+  const before = process.env[EXTRA_CA_CERTS_ENV];
+  t.after(() => {
+    if (before === undefined) delete process.env[EXTRA_CA_CERTS_ENV];
+    else process.env[EXTRA_CA_CERTS_ENV] = before;
+  });
+
+  // Read at the first TLS connection, not when the resolver is made.
+  const r1 = createDockerResolver({ hostsDir: hosts, retry: { attempts: 0 } });
+  process.env[EXTRA_CA_CERTS_ENV] = caFile;
+  assert.equal((await r1.resolve(ref)).descriptor.digest, manifest.desc.digest);
+  await r1.close();
+
+  // A host's own ca replaces the default store; the extra certificates stay in it.
+  const other = join(dir, 'other-ca');
+  writeHosts(other, server.host, `server = "https://${server.host}"\nca = "other.pem"\n`, { 'other.pem': readFileSync(join(dir, 'srv.pem'), 'utf8') });
+  const r2 = createDockerResolver({ hostsDir: other, retry: { attempts: 0 } });
+  assert.equal((await r2.resolve(ref)).descriptor.digest, manifest.desc.digest);
+  await r2.close();
+
+  process.env[EXTRA_CA_CERTS_ENV] = '';
+  const r3 = createDockerResolver({ hostsDir: hosts, retry: { attempts: 0 } });
+  await assert.rejects(r3.resolve(ref), (e: Error) => isUnavailable(e) && /certificate/i.test(e.message));
+  await r3.close();
 });

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request as undiciRequest, type Dispatcher } from 'undici';
 import { UnavailableError } from '@ctrd/errdefs';
 import type { RegistryHost } from '@ctrd/remotes';
 import { Authorizer, type CredentialsFn } from './authorizer.js';
 import { redact, statusError } from './errors.js';
+import { trustFor } from './trust.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /** RetryOptions bound the retries on 408, 429 and 5xx answers. */
@@ -63,6 +63,24 @@ export function header(res: { headers: Record<string, string | string[] | undefi
 }
 
 /**
+ * connectorFor opens the connections of one TLS setting. Its TLS context is built at the first
+ * https connection, not before: reading the certificates costs tens of milliseconds that a pull
+ * from a plain-HTTP registry never needs.
+ */
+function connectorFor(tls: RegistryHost['tls']): buildConnector.connector {
+  const plain = buildConnector({});
+  let secure: buildConnector.connector | undefined;
+  return (opts, callback) => {
+    if (opts.protocol !== 'https:') return plain(opts, callback);
+    if (!secure) {
+      const secureContext = tls ? trustFor(tls) : trustFor({});
+      secure = buildConnector({ ...(secureContext ? { secureContext } : {}), ...(tls?.skipVerify ? { rejectUnauthorized: false } : {}) });
+    }
+    return secure(opts, callback);
+  };
+}
+
+/**
  * RegistryClient sends registry API requests: it keeps one connection pool per TLS setting,
  * authorizes from 401 challenges, follows redirects itself (dropping credentials when the origin
  * changes), and retries 408, 429 and 5xx answers with exponential backoff.
@@ -97,14 +115,7 @@ export class RegistryClient {
     const key = JSON.stringify(tls ?? {});
     let agent = this.#agents.get(key);
     if (!agent) {
-      const connect: Record<string, unknown> = {};
-      if (tls?.ca?.length) connect.ca = [...rootCertificates, ...tls.ca];
-      if (tls?.skipVerify) connect.rejectUnauthorized = false;
-      if (tls?.clientCerts?.length) {
-        connect.cert = tls.clientCerts.map((c) => c.cert);
-        connect.key = tls.clientCerts.map((c) => c.key);
-      }
-      agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect });
+      agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: connectorFor(tls) });
       this.#agents.set(key, agent);
     }
     return agent;

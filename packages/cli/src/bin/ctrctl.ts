@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 import type { Argv } from 'yargs';
 import { fastCommand, type FastCommand } from './fast-path.js';
 
@@ -7,6 +7,9 @@ import { fastCommand, type FastCommand } from './fast-path.js';
  * runs, so `ctrctl --help` and simple commands start quickly; `version`, `images ls`, `pull`
  * and `fetch` are recognised without yargs at all (see fast-path.ts), and the first two are
  * tried over node:http2 without grpc-js, falling back to the full client when that fails.
+ * The first line starts node without NODE_EXTRA_CA_CERTS, which Node 20 would parse at start-up,
+ * and hands it on as CTRD_EXTRA_CA_CERTS for the registry client (`fetch-object` over TLS) to
+ * read when it connects (as the daemon's launcher does).
  */
 
 function fail(err: unknown): never {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=4 --initial-old-space-size=128
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --min-semi-space-size=4 --initial-old-space-size=128
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
@@ -6,8 +6,12 @@ import { runWithCodeCache } from '../code-cache.js';
 // The entry of the bundled daemon (`bundle/ctrd.js`): the daemon itself is one CommonJS file
 // beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
 // tsc's output has no such file: run `dist/bin/ctrd.js` there.
-// The node flags on the first line are the daemon's only copy: `npm start` and the systemd unit
-// run this file as it is, and the test and bench harnesses read the flags from this line.
+// The first line is the only copy of how node starts: `npm start` and the systemd unit run this
+// file as it is, and the test and bench harnesses read it (`@ctrd/daemon/launcher`).
+// - `-u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=…`: Node 20 reads and parses the certificates
+//   NODE_EXTRA_CA_CERTS names, with its whole root store, before any script runs (~40 ms of a
+//   ~60 ms `node -e 0` where Debian's bundle is named); the daemon needs them only for a registry
+//   over TLS, whose client reads the file then (`@ctrd/remotes-docker`, trust.ts).
 // - `--min-semi-space-size=4`: with V8's 1 MB starting young generation, about one daemon start
 //   in five stayed there and then ran a full collection every ~30 ms while a large upload
 //   streamed in, at twice the CPU (bench/README.md, "A daemon in five ingested at twice the CPU").
