@@ -44,8 +44,10 @@ for (const name of ['shim-server', 'shim-delete']) {
   rmSync(join(top, `packages/shim/bundle/${name}.js`), { force: true });
 }
 
-// ctrd: one CommonJS file, `ctrd.cjs`, which its small ESM entry `ctrd.js` compiles with V8's
-// code cache (Node 20 caches no compiled ESM). Its lazy imports stay lazy in evaluation.
+// ctrd: one CommonJS file, `ctrd.cjs`, which its small entry `ctrd.js` compiles with V8's code
+// cache (Node 20 caches no compiled ESM). Its lazy imports stay lazy in evaluation. The entry is
+// CommonJS too, by the `package.json` beside it: an ES module entry costs a start Node's ESM
+// loader (~7 ms until `ctr version` answers), and the entry's name is what operators and units run.
 if (
   await bundleCjs({
     entry: 'packages/daemon/dist/bin/ctrd.js',
@@ -59,7 +61,8 @@ if (
   })
 ) {
   asciiOnly(join(top, 'packages/daemon/bundle/ctrd.cjs'));
-  await bundleEsm({ entry: 'packages/daemon/dist/bin/ctrd-launcher.js', outdir: 'packages/daemon/bundle', entryNames: 'ctrd', splitting: false });
+  writeFileSync(join(top, 'packages/daemon/bundle/package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  await bundleCjs({ entry: 'packages/daemon/dist/bin/ctrd-launcher.js', outfile: 'packages/daemon/bundle/ctrd.js' });
 }
 
 /**

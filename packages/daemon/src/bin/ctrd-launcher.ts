@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
 
-// The entry of the bundled daemon (`bundle/ctrd.js`): the daemon itself is one CommonJS file
-// beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
+// The entry of the bundled daemon (`bundle/ctrd.js`, bundled as CommonJS): the daemon itself is
+// one CommonJS file beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
 // tsc's output has no such file: run `dist/bin/ctrd.js` there.
 // The first line is the only copy of how node starts: `npm start` and the systemd unit run this
 // file as it is, and the test and bench harnesses read it (`@ctrd/daemon/launcher`).
