@@ -31,8 +31,13 @@ const nativeBindings = {
 // beside a module) see the bundle's, as they do in an ESM bundle.
 const IMPORT_META_URL = "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
-// ctrctl: ESM with its commands as lazily imported chunks (`splitting`).
-await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl.js', outdir: 'packages/cli/bundle' });
+// ctrctl: a small CommonJS entry, `ctrctl.js` (CommonJS by the `package.json` beside it), with
+// what its quickest commands need; it imports the rest, `ctrctl-main.mjs`, an ES module with the
+// commands as lazily imported chunks (`splitting`, `.mjs` too), only for other commands. An ES
+// module entry would cost every command Node's ESM loader (~5 ms of a ~45 ms `ctrctl version`).
+await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl-main.js', outdir: 'packages/cli/bundle', extension: '.mjs' });
+writeFileSync(join(top, 'packages/cli/bundle/package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+await bundleCjs({ entry: 'packages/cli/dist/bin/ctrctl.js', outfile: 'packages/cli/bundle/ctrctl.js', plugins: [esmSibling('ctrctl-main')] });
 
 // The shim's two commands, one CommonJS file each. A shim server boots for the first task of a
 // namespace and again after it has idled out, and the delete command runs for every shim found
@@ -84,6 +89,19 @@ function asciiOnly(file) {
 }
 
 /**
+ * esmSibling leaves the import of `./<name>.js` to Node, as an import of the ES module bundle
+ * `./<name>.mjs` beside the output (esbuild keeps such an `import()` in CommonJS output).
+ */
+function esmSibling(name) {
+  return {
+    name: `esm-sibling-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^\\./${name}\\.js$`) }, () => ({ path: `./${name}.mjs`, external: true }));
+    },
+  };
+}
+
+/**
  * bundleCjs bundles one entry into one CommonJS file, `import.meta.url` standing for the bundle's
  * own URL. `banner` replaces the default first lines (which must then define it). It reports
  * whether the entry was there to bundle.
@@ -99,7 +117,7 @@ async function bundleCjs(t) {
     target: 'node20',
     outfile: join(top, t.outfile),
     external,
-    plugins: [nativeBindings],
+    plugins: [nativeBindings, ...(t.plugins ?? [])],
     define: { 'import.meta.url': '__ctrdImportMetaUrl', ...t.define },
     banner: { js: (t.banner ?? [IMPORT_META_URL]).join('\n') },
     ...(t.footer ? { footer: { js: t.footer } } : {}),
@@ -123,6 +141,7 @@ async function bundleEsm(t) {
     outdir: join(top, t.outdir),
     entryNames: t.entryNames ?? '[name]',
     chunkNames: 'chunks/[name]-[hash]',
+    ...(t.extension ? { outExtension: { '.js': t.extension } } : {}),
     external,
     plugins: [nativeBindings],
     // CommonJS dependencies inside an ESM bundle still call require().

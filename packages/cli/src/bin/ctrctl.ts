@@ -1,97 +1,29 @@
 #!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
-import type { Argv } from 'yargs';
-import { fastCommand, type FastCommand } from './fast-path.js';
+import { imagesLsLean } from '../commands/images-ls-lean.js';
+import { versionLean } from '../commands/version-lean.js';
+import { fail } from './fail.js';
+import { fastCommand } from './fast-path.js';
 
 /**
  * ctrctl is ctrd's command-line client. Each command's code is imported only when that command
  * runs, so `ctrctl --help` and simple commands start quickly; `version`, `images ls`, `pull`
  * and `fetch` are recognised without yargs at all (see fast-path.ts), and the first two are
- * tried over node:http2 without grpc-js, falling back to the full client when that fails.
+ * tried over a lean HTTP/2 connection (lean-grpc.ts) without grpc-js or node:http2, falling
+ * back to the full client when that fails.
+ * This entry is bundled as CommonJS and holds only that: an ES module entry costs Node's ESM
+ * loader at start (~5 ms). Everything else is the ES module ctrctl-main.ts, imported when needed.
  * The first line starts node without NODE_EXTRA_CA_CERTS, which Node 20 would parse at start-up,
  * and hands it on as CTRD_EXTRA_CA_CERTS for the registry client (`fetch-object` over TLS) to
  * read when it connects (as the daemon's launcher does).
  */
 
-function fail(err: unknown): never {
-  process.stderr.write(`ctrctl: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+async function run(): Promise<void> {
+  const fast = fastCommand(process.argv.slice(2));
+  if (fast?.name === 'version' && (await versionLean(fast.argv))) return;
+  if (fast?.name === 'images ls' && (await imagesLsLean(fast.argv))) return;
+  const main = await import('./ctrctl-main.js');
+  await (fast ? main.runFull(fast) : main.cli());
 }
 
-/** lazy wraps a handler that lives in a module loaded on demand. */
-function lazy<A>(load: () => Promise<(argv: A) => Promise<void>>) {
-  return async (argv: A) => {
-    try {
-      await (await load())(argv);
-    } catch (err) {
-      fail(err);
-    }
-  };
-}
-
-/** runFast runs a command fastCommand recognised, with the same error reporting as the yargs path. */
-async function runFast(cmd: FastCommand): Promise<void> {
-  try {
-    if (cmd.name === 'version') {
-      const { versionLean } = await import('../commands/version-lean.js');
-      if (!(await versionLean(cmd.argv))) await (await import('../commands/version.js')).version(cmd.argv);
-      return;
-    }
-    if (cmd.name === 'pull' || cmd.name === 'fetch') {
-      await (await import('../commands/transfer.js'))[cmd.name](cmd.argv as never);
-      return;
-    }
-    const { imagesLsLean } = await import('../commands/images-ls-lean.js');
-    if (await imagesLsLean(cmd.argv)) return;
-    const [{ imagesLs }, { messageWithSuffix }] = await Promise.all([import('../commands/images.js'), import('@ctrd/errdefs')]);
-    try {
-      await imagesLs(cmd.argv);
-    } catch (err) {
-      throw new Error(messageWithSuffix(err), { cause: err });
-    }
-  } catch (err) {
-    fail(err);
-  }
-}
-
-async function cli(): Promise<void> {
-  const [{ default: yargs }, { hideBin }, { storeCommands }, { transferCommands }, { runtimeCommands }] = await Promise.all([
-    import('yargs'),
-    import('yargs/helpers'),
-    import('./store-commands.js'),
-    import('./transfer-commands.js'),
-    import('./runtime-commands.js'),
-  ]);
-  await yargs(hideBin(process.argv))
-    .scriptName('ctrctl')
-    .usage('$0 <command> [options]\n\nctrctl talks to ctrd (or containerd) over its gRPC socket.')
-    .option('address', { alias: 'a', type: 'string', default: process.env.CTRD_ADDRESS ?? '/run/ctrd/ctrd.sock', describe: 'daemon socket (env CTRD_ADDRESS)', global: true })
-    .option('namespace', { alias: 'n', type: 'string', default: process.env.CONTAINERD_NAMESPACE ?? 'default', describe: 'namespace (env CONTAINERD_NAMESPACE)', global: true })
-    .option('timeout', { type: 'number', describe: 'per-call timeout in seconds', global: true })
-    .option('format', { type: 'string', choices: ['table', 'json'] as const, default: 'table', describe: 'output format', global: true })
-    .command('version', 'print the client and server versions', {}, lazy(async () => (await import('../commands/version.js')).version as never))
-    .command(['plugins', 'plugin'], 'inspect the daemon\'s plugins', (y: Argv) =>
-      y
-        .command(['ls [filters..]', 'list'], 'list plugins (TYPE ID PLATFORMS STATUS)', (c) =>
-          c
-            .positional('filters', { type: 'string', array: true, default: [], describe: 'containerd filters, e.g. type==io.containerd.snapshotter.v1' })
-            .option('detailed', { alias: 'd', type: 'boolean', default: false, describe: 'show requires, exports, capabilities, init time and error' })
-            .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only plugin URIs' }),
-          lazy(async () => (await import('../commands/plugins.js')).pluginsLs as never))
-        .command('tree', 'show the plugin dependency graph with init times', {}, lazy(async () => (await import('../commands/plugins.js')).pluginsTree as never))
-        .demandCommand(1, 'name a subcommand: ls or tree'))
-    .command(storeCommands(lazy))
-    .command(transferCommands(lazy))
-    .command(runtimeCommands(lazy))
-    .completion('completion', 'print a bash completion script (add `source <(ctrctl completion)` to ~/.bashrc)')
-    .demandCommand(1, 'name a command (see --help)')
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version(false)
-    .fail((msg, err) => fail(err ?? msg))
-    .parseAsync();
-}
-
-const fast = fastCommand(process.argv.slice(2));
-if (fast) await runFast(fast);
-else await cli();
+// No top-level await: the entry is bundled as CommonJS (see scripts/bundle.mjs).
+run().catch(fail);

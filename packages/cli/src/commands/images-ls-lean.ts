@@ -1,7 +1,6 @@
-import type { ClientHttp2Session } from 'node:http2';
 import type { Image } from '@ctrd/metadata';
 import { formatPlatform, type Descriptor, type PlatformMatcher } from '@ctrd/remotes';
-import { LeanCallError, leanCall, leanSession, type LeanCallOptions } from '../lean-grpc.js';
+import { LeanCallError, leanCall, leanSession, type LeanCallOptions, type LeanSession } from '../lean-grpc.js';
 import { leanChainIds, leanImagePlatforms, leanPackedSize, type BlobRead } from './image-walk-lean.js';
 import type { ImageArgs } from './images.js';
 import { matcherOf, printImageNames, printImageRows, type ImageRow } from './images-ls-output.js';
@@ -24,14 +23,14 @@ const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const UNIMPLEMENTED = 12;
 
-async function unaryMessage(session: ClientHttp2Session, path: string, request: Uint8Array, opts: LeanCallOptions): Promise<Uint8Array> {
+async function unaryMessage(session: LeanSession, path: string, request: Uint8Array, opts: LeanCallOptions): Promise<Uint8Array> {
   const messages = await leanCall(session, path, request, opts);
   if (messages.length !== 1) throw new LeanCallError(`expected one response message, got ${messages.length}`);
   return messages[0]!;
 }
 
 /** blobReader reads whole blobs with Content.Read, each digest once however often it is asked for. */
-function blobReader(session: ClientHttp2Session, opts: LeanCallOptions): BlobRead {
+function blobReader(session: LeanSession, opts: LeanCallOptions): BlobRead {
   const cache = new Map<string, Promise<Uint8Array>>();
   const fetch = async (digest: string): Promise<Uint8Array> => {
     const parts: Uint8Array[] = [];
@@ -54,7 +53,7 @@ function blobReader(session: ClientHttp2Session, opts: LeanCallOptions): BlobRea
 type Unpacked = number | undefined | 'absent';
 
 /** usageOf is one snapshot's size, or the gRPC status the daemon refused Usage with. */
-async function usageOf(session: ClientHttp2Session, snapshotter: string, key: string, opts: LeanCallOptions): Promise<{ size: number } | { code: number }> {
+async function usageOf(session: LeanSession, snapshotter: string, key: string, opts: LeanCallOptions): Promise<{ size: number } | { code: number }> {
   try {
     return { size: decodeUsageResponse(await unaryMessage(session, SNAPSHOTS_USAGE, encodeUsageRequest(snapshotter, key), opts)).size };
   } catch (err) {
@@ -69,7 +68,7 @@ async function usageOf(session: ClientHttp2Session, snapshotter: string, key: st
  * for all of them at once: the first refusal in chain order, other than "no such snapshot",
  * makes the size unknown, and UNIMPLEMENTED says so for every later image too.
  */
-async function unpackedOf(session: ClientHttp2Session, read: BlobRead, img: Image, matcher: PlatformMatcher, snapshotter: string, opts: LeanCallOptions): Promise<Unpacked> {
+async function unpackedOf(session: LeanSession, read: BlobRead, img: Image, matcher: PlatformMatcher, snapshotter: string, opts: LeanCallOptions): Promise<Unpacked> {
   const chain = await leanChainIds(read, img.target, matcher);
   const usages = await Promise.all(chain.map((key) => usageOf(session, snapshotter, key, opts)));
   let total = 0;
@@ -99,7 +98,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-async function rowsOf(session: ClientHttp2Session, images: readonly Image[], argv: ImageArgs, opts: LeanCallOptions): Promise<ImageRow[]> {
+async function rowsOf(session: LeanSession, images: readonly Image[], argv: ImageArgs, opts: LeanCallOptions): Promise<ImageRow[]> {
   const matcher = matcherOf(argv.platform);
   const read = blobReader(session, opts);
   const snapshotter = argv.snapshotter ?? 'overlayfs';
@@ -120,15 +119,15 @@ async function rowsOf(session: ClientHttp2Session, images: readonly Image[], arg
 
 /**
  * imagesLsLean prints what `images ls` prints (with `-q` and `--format json` alike), talking to
- * the daemon over node:http2 instead of the full client. It returns false, having printed
- * nothing, when any part of the exchange fails or anything looks unusual (a blob that cannot be
- * read or parsed, an image without a matching platform): the caller then runs `images ls`,
- * which reports, warns and prints in its usual words.
+ * the daemon over a lean HTTP/2 connection instead of the full client. It returns false, having
+ * printed nothing, when any part of the exchange fails or anything looks unusual (a blob that
+ * cannot be read or parsed, an image without a matching platform): the caller then runs
+ * `images ls`, which reports, warns and prints in its usual words.
  */
 export async function imagesLsLean(argv: ImageArgs): Promise<boolean> {
   const socket = argv.address.startsWith('unix://') ? argv.address.slice('unix://'.length) : argv.address;
   const opts: LeanCallOptions = { timeoutMs: argv.timeout ? argv.timeout * 1000 : 0, namespace: argv.namespace };
-  let session: ClientHttp2Session | undefined;
+  let session: LeanSession | undefined;
   let images: Image[];
   let rows: ImageRow[] | undefined;
   try {

@@ -6,8 +6,8 @@ import { CLIENT_VERSION } from '../version.js';
 const EMPTY = new Uint8Array(0);
 
 /**
- * versionLean prints what `version` prints, asking the daemon over node:http2 instead of the
- * full client. It returns false, having printed nothing, when any part of the exchange fails:
+ * versionLean prints what `version` prints, asking the daemon over a lean HTTP/2 connection
+ * instead of the full client. It returns false, having printed nothing, when any part of the exchange fails:
  * the caller then runs `version`, which reports the failure in its usual words.
  */
 export async function versionLean(argv: GlobalArgs): Promise<boolean> {
