@@ -36,7 +36,7 @@ interface JsonEvent {
 
 /** watchEvents runs `ctrctl events --format json` in the background, collecting its lines. */
 function watchEvents(d: TestDaemon, args: string[] = []) {
-  const child = spawn(process.execPath, [CTRCTL, '--address', d.address, '--format', 'json', 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CTRCTL, ['--address', d.address, '--format', 'json', 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: JsonEvent[] = [];
   let buf = '';
   let stderr = '';

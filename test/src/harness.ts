@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CTRD_LAUNCHER, ctrdEnv, ctrdNodeFlags, launcherEnv } from '@ctrd/daemon/launcher';
+import { CTRD_LAUNCHER, ctrdEnv, ctrdNodeFlags } from '@ctrd/daemon/launcher';
 import { createLocalStore } from '@ctrd/content-local';
 import { buildBusyboxImage, findBusybox, writeOciArchive } from '@ctrd/images/fixtures';
 
@@ -142,9 +142,9 @@ export class TestDaemon {
     return run('ctr', ['--address', this.address, ...ns, ...args], { input: opts.input, env: opts.env });
   }
 
-  /** ctrctl runs our client against this daemon. */
+  /** ctrctl runs our client against this daemon, as a program (through its first line). */
   ctrctl(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): RunResult {
-    return run(process.execPath, [CTRCTL, '--address', this.address, ...args], { input: opts.input, env: launcherEnv(CTRCTL, opts.env ?? process.env) });
+    return run(CTRCTL, ['--address', this.address, ...args], { input: opts.input, env: opts.env });
   }
 
   /** stop sends SIGTERM (or `signal`), waits for exit and returns the exit code. */

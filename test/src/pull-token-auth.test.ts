@@ -28,7 +28,7 @@ function runAsync(cmd: string, args: string[]): Promise<RunResult> {
   }));
 }
 
-const ctrctl = (d: TestDaemon, args: string[]): Promise<RunResult> => runAsync(process.execPath, [CTRCTL, '--address', d.address, ...args]);
+const ctrctl = (d: TestDaemon, args: string[]): Promise<RunResult> => runAsync(CTRCTL, ['--address', d.address, ...args]);
 const ctr = (d: TestDaemon, args: string[]): Promise<RunResult> => runAsync('ctr', ['--address', d.address, ...args]);
 
 let tokens: TokenServer;

@@ -39,7 +39,7 @@ after(async () => {
 
 /** ctrctl runs ctrctl without blocking the event loop (the proxy runs in this process). */
 function ctrctl(d: TestDaemon, args: string[]): { done: Promise<{ code: number | null; out: string }>; kill(): void } {
-  const child = spawn(process.execPath, [CTRCTL, '--address', d.address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CTRCTL, ['--address', d.address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -221,7 +221,7 @@ test('fetch-object prints one object of a remote image and stores nothing', { sk
 
 /** ctrctlBytes runs ctrctl asynchronously and keeps its stdout as bytes. */
 function ctrctlBytes(d: TestDaemon, args: string[]): Promise<{ code: number | null; out: Buffer; err: string }> {
-  const child = spawn(process.execPath, [CTRCTL, '--address', d.address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CTRCTL, ['--address', d.address, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let err = '';
   child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -81,7 +81,7 @@ export async function ctr(env: Env, ns: string, args: string[], opts: { input?: 
 
 async function ctrctl(env: Env, args: string[]): Promise<RunResult> {
   if (!env.alive()) throw new DaemonDied(`ctrctl ${args.join(' ')}: daemon is not running`);
-  const r = await exec(process.execPath, [CTRCTL, '--address', env.d.address, ...args], env.alive);
+  const r = await exec(CTRCTL, ['--address', env.d.address, ...args], env.alive);
   if (r.code === 0) return r;
   if (await diedSoon(env)) throw new DaemonDied(`ctrctl ${args.join(' ')}: daemon died`);
   throw new Error(`ctrctl ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}${r.stdout.trim()}`);
