@@ -8,7 +8,7 @@ import { checkIntegrity, createFixture, type Fixture } from './fuzz/integrity.js
 import { METHOD_SPECS } from './fuzz/methods.js';
 import { Prng, seedFor } from './fuzz/prng.js';
 import { buildRequest } from './fuzz/requests.js';
-import { codeName, formatStats, methodOf, runFuzz } from './fuzz/runner.js';
+import { formatStats, methodOf, runFuzz } from './fuzz/runner.js';
 import { makePools } from './fuzz/values.js';
 import { TOP, TestDaemon, missingTool, notRoot } from './harness.js';
 

@@ -73,7 +73,7 @@ function connectorFor(tls: RegistryHost['tls']): buildConnector.connector {
   return (opts, callback) => {
     if (opts.protocol !== 'https:') return plain(opts, callback);
     if (!secure) {
-      const secureContext = tls ? trustFor(tls) : trustFor({});
+      const secureContext = trustFor(tls ?? {});
       secure = buildConnector({ ...(secureContext ? { secureContext } : {}), ...(tls?.skipVerify ? { rejectUnauthorized: false } : {}) });
     }
     return secure(opts, callback);

@@ -123,7 +123,7 @@ function scalar(ctx: GenContext, w: WireWriter, msg: MessageDesc, f: FieldDesc, 
   }
 }
 
-function repeatCount(ctx: GenContext, msg: MessageDesc, f: FieldDesc): number {
+function repeatCount(ctx: GenContext, f: FieldDesc): number {
   const { rng } = ctx;
   const r = rng.int(100);
   if (ctx.sane || r < 70) return rng.range(1, 3);
@@ -159,7 +159,7 @@ export function genMessage(ctx: GenContext, typeName: string, depth = 0): Buffer
       scalar(ctx, w, msg, f, depth);
       continue;
     }
-    const n = repeatCount(ctx, msg, f);
+    const n = repeatCount(ctx, f);
     const packable = !['STRING', 'BYTES', 'MESSAGE'].includes(f.type);
     if (packable && rng.chance(0.5)) {
       // The packed form: one length-delimited run of varints.
