@@ -6,7 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBusybox } from '@ctrd/images/fixtures';
-import { missingTool, notRoot, run, shimServerPids, waitFor, which, type RunResult } from './harness.js';
+import { fieldString, leanCall, leanSession, leanUnary } from '@ctrd/cli/lean-grpc';
+import { IMAGES_LIST, decodeListImagesResponse, encodeListImagesRequest } from '@ctrd/cli/images-ls-wire';
+import { missingTool, notRoot, run, shimServerPids, waitFor, which, writeBusyboxArchive, type RunResult } from './harness.js';
 
 // containerd itself (Debian's 1.6) running tasks on ctrd's shim: the shim speaks runtime v2 to
 // the real thing, not only to ctrd.
@@ -107,5 +109,27 @@ describe('containerd runs tasks on io.containerd.ctrd.v1', { skip }, () => {
     ok(ctr(['tasks', 'delete', 'bg']));
     ok(ctr(['containers', 'rm', 'bg']));
     assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(` ${dir}/state/\\S*/bg/rootfs `), 'rootfs unmounted');
+  });
+
+  // ctrctl's own HTTP/2 client (version, images ls) against Go's HTTP/2 server and HPACK encoder,
+  // not only Node's: no fallback to the full client is involved here.
+  test("ctrctl's lean HTTP/2 calls read containerd's answers", async () => {
+    const name = 'docker.io/library/busybox:lean';
+    ok(ctr(['images', 'import', await writeBusyboxArchive(dir, name)]));
+    const session = await leanSession(address);
+    try {
+      const [version, images] = await Promise.all([
+        leanUnary(session, '/containerd.services.version.v1.Version/Version', new Uint8Array(0)),
+        leanCall(session, IMAGES_LIST, encodeListImagesRequest([]), { namespace: NS }),
+      ]);
+      const server = ok(ctr(['version'])).split('Server:')[1] ?? '';
+      assert.ok(fieldString(version, 1) !== '' && server.includes(`Version:  ${fieldString(version, 1)}\n`), server);
+      assert.deepEqual(decodeListImagesResponse(images[0]!).map((i) => i.name), [name]);
+      // Many calls on one connection: the server's dynamic header table in use throughout.
+      const again = await Promise.all(Array.from({ length: 50 }, () => leanUnary(session, '/containerd.services.version.v1.Version/Version', new Uint8Array(0))));
+      assert.ok(again.every((f) => fieldString(f, 1) === fieldString(version, 1)));
+    } finally {
+      session.close();
+    }
   });
 });
