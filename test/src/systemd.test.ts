@@ -23,7 +23,7 @@ test('ctrd notifies READY=1 once serving and STOPPING=1 on SIGTERM, then exits 0
   const lines = async (n: number) => {
     const deadline = Date.now() + 15_000;
     while (out.trim().split('\n').length < n) {
-      if (Date.now() > deadline) throw new Error(`listener saw only: ${out}`);
+      if (Date.now() > deadline) throw new Error(`listener saw only: ${out}\nctrd's output:\n${d.output}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
