@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, missingTool } from './harness.js';
 
@@ -22,8 +23,12 @@ test('ctrd notifies READY=1 once serving and STOPPING=1 on SIGTERM, then exits 0
   listener.stdout!.on('data', (b) => (out += b));
   const lines = async (n: number) => {
     const deadline = Date.now() + 15_000;
-    while (out.trim().split('\n').length < n) {
-      if (Date.now() > deadline) throw new Error(`listener saw only: ${out}\nctrd's output:\n${d.output}`);
+    // ''.split('\n') is one (empty) line: count the lines the listener has written.
+    while (out.split('\n').filter(Boolean).length < n) {
+      if (Date.now() > deadline) {
+        const state = `socket ${existsSync(sock) ? 'present' : 'gone'}, listener ${listener.exitCode === null ? 'running' : `exited ${listener.exitCode}`}`;
+        throw new Error(`listener saw only: ${out}(${state})\nctrd's output:\n${d.output}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   };
