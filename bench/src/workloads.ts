@@ -373,7 +373,7 @@ export interface Floor {
 }
 
 function mustTimed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
-  const r = timed(cmd, args, { discardStdout: true, ...(env ? { env } : {}) });
+  const r = timed(cmd, args, { discardStdout: true, env });
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r.ms;
 }

@@ -190,7 +190,7 @@ export class LeanSession {
   close(): void {
     this.#socket.end();
     this.#socket.unref();
-    this.#fail(new LeanCallError('session closed'));
+    this.#fail(new LeanCallError('session closed'), false);
   }
 
   #start(): void {
@@ -216,12 +216,13 @@ export class LeanSession {
     }
   }
 
-  #fail(err: Error): void {
+  /** fail ends every call with `err`, and the connection unless it is already ending (`destroy` false). */
+  #fail(err: Error, destroy = true): void {
     this.#failed ??= err;
     for (const p of [...this.#open.values(), ...this.#queue]) p.reject(this.#failed);
     this.#open.clear();
     this.#queue.length = 0;
-    if (!this.#socket.destroyed && err.message !== 'session closed') this.#socket.destroy();
+    if (destroy && !this.#socket.destroyed) this.#socket.destroy();
   }
 
   #receive(chunk: Buffer): void {

@@ -7,8 +7,8 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * versionLean prints what `version` prints, asking the daemon over a lean HTTP/2 connection
- * instead of the full client. It returns false, having printed nothing, when any part of the exchange fails:
- * the caller then runs `version`, which reports the failure in its usual words.
+ * instead of the full client. It returns false, having printed nothing, when any part of the
+ * exchange fails: the caller then runs `version`, which reports the failure in its usual words.
  */
 export async function versionLean(argv: GlobalArgs): Promise<boolean> {
   const socket = argv.address.startsWith('unix://') ? argv.address.slice('unix://'.length) : argv.address;

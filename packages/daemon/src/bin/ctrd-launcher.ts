@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { runWithCodeCache } from '../code-cache.js';
 
 // The entry of the bundled daemon (`bundle/ctrd.js`, bundled as CommonJS): the daemon itself is
-// one CommonJS file beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0` compiles it without one;
-// tsc's output has no such file: run `dist/bin/ctrd.js` there.
+// one CommonJS file beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0`
+// compiles it without one; tsc's output has no such file: run `dist/bin/ctrd.js` there.
 // The first line is the only copy of how node starts: `npm start` and the systemd unit run this
 // file as it is, and the test and bench harnesses read it (`@ctrd/daemon/launcher`).
 // - `-u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=…`: Node 20 reads and parses the certificates
