@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,10 +47,14 @@ describe('containers really run, driven by containerd\'s ctr', { skip }, () => {
     assert.match(ok(ctr(['tasks', 'ls'])), /bg\s+\d+\s+RUNNING/);
     assert.match(ok(ctr(['tasks', 'ps', 'bg'])), /^\d+\s+-$/m);
     assert.equal(ok(ctr(['tasks', 'exec', '--exec-id', 'e1', 'bg', 'echo', 'from-exec'])), 'from-exec\n');
+    // The shim freezes the task's cgroup itself; runc, which reads its freezer back, must agree.
+    const runcStatus = () => (JSON.parse(execFileSync('runc', ['--root', join('/run/ctrd/runc', NS), 'state', 'bg'], { encoding: 'utf8' })) as { status: string }).status;
     ok(ctr(['tasks', 'pause', 'bg']));
     assert.match(ok(ctr(['tasks', 'ls'])), /bg\s+\d+\s+PAUSED/);
+    assert.equal(runcStatus(), 'paused');
     ok(ctr(['tasks', 'resume', 'bg']));
     assert.match(ok(ctr(['tasks', 'ls'])), /bg\s+\d+\s+RUNNING/);
+    assert.equal(runcStatus(), 'running');
     assert.match(ok(ctr(['tasks', 'metrics', 'bg'])), /memory\.usage_in_bytes\s+\d+/);
     const conn = connect(d.address, { namespace: NS });
     try {

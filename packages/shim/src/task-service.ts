@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as ev from '@ctrd/api/gen/containerd/events/task.js';
 import { Metrics as V1Metrics } from '@ctrd/api/gen/containerd/cgroups/v1/metrics.js';
 import { Metrics as V2Metrics } from '@ctrd/api/gen/containerd/cgroups/v2/metrics.js';
@@ -13,6 +13,7 @@ import type { MessageFns, ServiceImplementation } from '@ctrd/ttrpc';
 import { cgroupOf, type CgroupLocation } from './cgroup-paths.js';
 import { cgroupV1Stats } from './cgroup-v1-stats.js';
 import { cgroupV2Stats } from './cgroup-v2-stats.js';
+import { freeze, freezerOf, thaw } from './freezer.js';
 import { OomWatcher } from './oom-watcher.js';
 import { Proc } from './proc.js';
 import { type IOConfig, ProcessIO } from './process-io.js';
@@ -292,7 +293,7 @@ export class TaskService implements Impl {
   async pause(req: api.PauseRequest): Promise<Record<string, never>> {
     const task = this.task(req.id);
     if (task.init.status !== Status.RUNNING) throw new FailedPreconditionError(`cannot pause task in state ${Status[task.init.status].toLowerCase()}`);
-    await task.runc.run(task.runc.pause(task.id));
+    await this.setFrozen(task, true);
     task.init.status = Status.PAUSED;
     this.publish('/tasks/paused', TypeUrls.TaskPaused, ev.TaskPaused, { containerId: task.id });
     return {};
@@ -301,10 +302,29 @@ export class TaskService implements Impl {
   async resume(req: api.ResumeRequest): Promise<Record<string, never>> {
     const task = this.task(req.id);
     if (task.init.status !== Status.PAUSED) throw new FailedPreconditionError(`cannot resume task in state ${Status[task.init.status].toLowerCase()}`);
-    await task.runc.run(task.runc.resume(task.id));
+    await this.setFrozen(task, false);
     task.init.status = Status.RUNNING;
     this.publish('/tasks/resumed', TypeUrls.TaskResumed, ev.TaskResumed, { containerId: task.id });
     return {};
+  }
+
+  /**
+   * setFrozen pauses or resumes a task. With runc the shim writes the task's freezer itself, as
+   * `runc pause` and `runc resume` would; runc keeps no other state for a pause. Another runtime
+   * binary, a cgroup without a freezer, or a file that cannot be written (the task's cgroup is
+   * going away) leaves the call to the runtime, whose answer then stands.
+   */
+  private async setFrozen(task: Task, frozen: boolean): Promise<void> {
+    const f = basename(task.runc.config.binary) === 'runc' ? freezerOf(task.cgroup) : undefined;
+    if (f !== undefined) {
+      try {
+        await (frozen ? freeze(f) : thaw(f));
+        return;
+      } catch (err) {
+        if (typeof (err as NodeJS.ErrnoException).syscall !== 'string') throw err; // a failed write or read, not a failed freeze
+      }
+    }
+    await task.runc.run(frozen ? task.runc.pause(task.id) : task.runc.resume(task.id));
   }
 
   async kill(req: api.KillRequest): Promise<Record<string, never>> {
