@@ -31,13 +31,18 @@ const nativeBindings = {
 // beside a module) see the bundle's, as they do in an ESM bundle.
 const IMPORT_META_URL = "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
-// ctrctl: a small CommonJS entry, `ctrctl.js` (CommonJS by the `package.json` beside it), with
-// what its quickest commands need; it imports the rest, `ctrctl-main.mjs`, an ES module with the
-// commands as lazily imported chunks (`splitting`, `.mjs` too), only for other commands. An ES
-// module entry would cost every command Node's ESM loader (~5 ms of a ~45 ms `ctrctl version`).
+// ctrctl: a small CommonJS entry, `ctrctl.cjs`, with what its quickest commands need; it imports
+// the rest, `ctrctl-main.mjs`, an ES module with the commands as lazily imported chunks
+// (`splitting`, `.mjs` too), only for other commands. An ES module entry would cost every
+// command Node's ESM loader (~5 ms of a ~45 ms `ctrctl version`).
 await bundleEsm({ entry: 'packages/cli/dist/bin/ctrctl-main.js', outdir: 'packages/cli/bundle', extension: '.mjs' });
 writeFileSync(join(top, 'packages/cli/bundle/package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
-await bundleCjs({ entry: 'packages/cli/dist/bin/ctrctl.js', outfile: 'packages/cli/bundle/ctrctl.js', plugins: [esmSibling('ctrctl-main')] });
+// The entry is `ctrctl.cjs`, compiled with V8's code cache by the bin `ctrctl.js`
+// (ctrctl-launcher.ts), as the daemon's.
+if (await bundleCjs({ entry: 'packages/cli/dist/bin/ctrctl.js', outfile: 'packages/cli/bundle/ctrctl.cjs' })) {
+  asciiOnly(join(top, 'packages/cli/bundle/ctrctl.cjs'));
+  await bundleCjs({ entry: 'packages/cli/dist/bin/ctrctl-launcher.js', outfile: 'packages/cli/bundle/ctrctl.js' });
+}
 
 // The shim's two commands, one CommonJS file each. A shim server boots for the first task of a
 // namespace and again after it has idled out, and the delete command runs for every shim found
@@ -60,7 +65,7 @@ if (
     // Workers found through their package also see the bundle's own location.
     define: { 'import.meta.resolve': '__ctrdImportMetaResolve' },
     // The file carries CommonJS's function wrapper itself, so the launcher compiles it as read
-    // (see PREWRAPPED in packages/daemon/src/code-cache.ts).
+    // (see PREWRAPPED in packages/code-cache/src/index.ts).
     banner: ['(function (exports, require, module, __filename, __dirname) {', IMPORT_META_URL, "const __ctrdImportMetaResolve = (s) => require('node:url').pathToFileURL(require.resolve(s)).href;"],
     footer: '})',
   })
@@ -86,19 +91,6 @@ function asciiOnly(file) {
     return `${slashes}\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
   writeFileSync(file, escaped);
-}
-
-/**
- * esmSibling leaves the import of `./<name>.js` to Node, as an import of the ES module bundle
- * `./<name>.mjs` beside the output (esbuild keeps such an `import()` in CommonJS output).
- */
-function esmSibling(name) {
-  return {
-    name: `esm-sibling-${name}`,
-    setup(b) {
-      b.onResolve({ filter: new RegExp(`^\\./${name}\\.js$`) }, () => ({ path: `./${name}.mjs`, external: true }));
-    },
-  };
 }
 
 /**

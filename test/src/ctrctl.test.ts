@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { codeCacheFile } from '@ctrd/code-cache';
 import { CTRCTL, NO_AUTO_GC, TestDaemon, busyboxMissing, writeBusyboxArchive, type RunResult } from './harness.js';
 
 const ok = (r: RunResult): string => {
@@ -66,6 +68,17 @@ function watchEvents(d: TestDaemon, args: string[] = []) {
     },
   };
 }
+
+test('ctrctl compiles its entry from the code cache its first run writes', async () => {
+  await withDaemon(async (d) => {
+    const cache = codeCacheFile(join(dirname(CTRCTL), 'ctrctl.cjs'));
+    rmSync(cache, { force: true });
+    assert.match(ok(d.ctrctl(['version'])), /Server:/);
+    assert.ok(existsSync(cache), `${cache} written`);
+    // From the cache, the entry's import of the rest of the CLI must still resolve.
+    assert.match(ok(d.ctrctl(['namespaces', 'ls'])), /^NAME/);
+  });
+});
 
 test('ctrctl namespaces create, ls, label and rm', async () => {
   await withDaemon(async (d) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runWithCodeCache } from './code-cache.js';
+import { runWithCodeCache } from '@ctrd/code-cache';
 import { EXTRA_CA_CERTS_ENV } from '@ctrd/remotes-docker';
 import { ctrdCodeCacheFile, launcherEnvOf, nodeFlagsOf, parseLauncherLine } from './launcher.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codeCacheFile } from './code-cache.js';
+import { codeCacheFile } from '@ctrd/code-cache';
 
 /**
  * CTRD_LAUNCHER is the daemon's launcher, the package's `bin`. Tools that start ctrd with

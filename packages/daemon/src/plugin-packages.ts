@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FailedPreconditionError } from '@ctrd/errdefs';
 import type { Registration } from '@ctrd/plugin';
-import { dynamicImport } from './code-cache.js';
+import { dynamicImport } from '@ctrd/code-cache';
 
 function isRegistration(x: unknown): x is Registration {
   return typeof x === 'object' && x !== null && typeof (x as Registration).type === 'string' && typeof (x as Registration).id === 'string' && typeof (x as Registration).init === 'function';

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --min-semi-space-size=4 --initial-old-space-size=128
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runWithCodeCache } from '../code-cache.js';
+import { runWithCodeCache } from '@ctrd/code-cache';
 
 // The entry of the bundled daemon (`bundle/ctrd.js`, bundled as CommonJS): the daemon itself is
 // one CommonJS file beside it (`ctrd.cjs`), compiled with V8's code cache. `CTRD_CODE_CACHE=0`

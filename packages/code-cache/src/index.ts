@@ -1,5 +1,11 @@
+/**
+ * `@ctrd/code-cache` runs a CommonJS bundle compiled with V8's code cache ({@link runWithCodeCache}):
+ * the launchers of the daemon (`ctrd.js`) and of ctrctl (`ctrctl.js`) start their bundles with it.
+ *
+ * @packageDocumentation
+ */
 import { isAscii } from 'node:buffer';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -43,7 +49,7 @@ export interface CodeCacheResult {
 /**
  * runWithCodeCache runs a CommonJS bundle the way `require` would, but compiles it with V8's
  * code cache: Node 20 has no compile cache of its own, and compiling the daemon's bundle is a
- * fifth of its start-up. The first run (or one whose cache V8 rejects, after a Node upgrade)
+ * fifth of its start-up (ctrctl's entry runs the same way). The first run (or one whose cache V8 rejects, after a Node upgrade)
  * writes the cache once start-up has compiled what it needs, or at exit if that comes first; later
  * runs skip parsing and compiling those functions.
  *
@@ -101,7 +107,14 @@ function writeCache(script: Script, dir: string, stem: string, cacheFile: string
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
+    // Opened before the data is made: where the file cannot be written (ctrctl run by a user
+    // from a root-owned install), serializing the cache would be work thrown away at every exit.
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, script.createCachedData());
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, cacheFile);
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);

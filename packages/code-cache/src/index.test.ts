@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PREWRAPPED, dynamicImport, readSource, runWithCodeCache } from './code-cache.js';
+import { PREWRAPPED, dynamicImport, readSource, runWithCodeCache } from './index.js';
 
 const ran = globalThis as { __codeCacheTest?: unknown[] };
 
