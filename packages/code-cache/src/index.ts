@@ -49,9 +49,9 @@ export interface CodeCacheResult {
 /**
  * runWithCodeCache runs a CommonJS bundle the way `require` would, but compiles it with V8's
  * code cache: Node 20 has no compile cache of its own, and compiling the daemon's bundle is a
- * fifth of its start-up (ctrctl's entry runs the same way). The first run (or one whose cache V8 rejects, after a Node upgrade)
- * writes the cache once start-up has compiled what it needs, or at exit if that comes first; later
- * runs skip parsing and compiling those functions.
+ * fifth of its start-up (ctrctl's entry runs the same way). The first run (or one whose cache V8
+ * rejects, after a Node upgrade) writes the cache once start-up has compiled what it needs, or at
+ * exit if that comes first; later runs skip parsing and compiling those functions.
  *
  * V8 checks a cache against the source only by its length, so each cache file is named after the
  * bundle's size and modification time: a rebuilt bundle never meets the cache of an older one.

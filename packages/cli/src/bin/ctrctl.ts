@@ -1,7 +1,7 @@
 #!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS CTRD_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
+import { dynamicImport } from '@ctrd/code-cache';
 import { imagesLsLean } from '../commands/images-ls-lean.js';
 import { versionLean } from '../commands/version-lean.js';
-import { dynamicImport } from '@ctrd/code-cache';
 import { fail } from './fail.js';
 import { fastCommand } from './fast-path.js';
 
