@@ -52,6 +52,16 @@ test('a table size update shrinks the dynamic table, and older entries are evict
   assert.throws(() => d.decode(Buffer.of(0x80 | 66)), HpackError);
 });
 
+test('table entries are sized in octets, whatever the bytes of a value', () => {
+  const d = new HpackDecoder();
+  // A table of 150 bytes, then 'a' with 100 bytes of 0xe9 (32 + 1 + 100 = 133: it fits), then
+  // that entry again by its index.
+  const value = Buffer.alloc(100, 0xe9);
+  const block = Buffer.concat([hex('3f77'), hex('400161'), Buffer.of(100), value, hex('be')]);
+  const field = ['a', value.toString('latin1')];
+  assert.deepEqual(d.decode(block), [field, field]);
+});
+
 test('every byte value decodes from its Huffman code', () => {
   // The encoder wrote the string of the 256 code points as UTF-8: 0x00-0x7f as themselves, the
   // rest as two bytes each.

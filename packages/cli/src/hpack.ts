@@ -144,7 +144,7 @@ export class HpackDecoder {
   }
 
   #add([name, value]: Header): void {
-    const size = 32 + Buffer.byteLength(name) + Buffer.byteLength(value);
+    const size = entrySize(name, value);
     this.#evict(size);
     if (size > this.#max) return;
     this.#table.unshift([name, value]);
@@ -155,9 +155,17 @@ export class HpackDecoder {
   #evict(room: number): void {
     while (this.#table.length > 0 && this.#size + room > this.#max) {
       const [n, v] = this.#table.pop()!;
-      this.#size -= 32 + Buffer.byteLength(n) + Buffer.byteLength(v);
+      this.#size -= entrySize(n, v);
     }
   }
+}
+
+/**
+ * entrySize is a table entry's size (RFC 7541, section 4.1): its octets plus 32. Names and values
+ * are decoded as latin1, one character per octet.
+ */
+function entrySize(name: string, value: string): number {
+  return 32 + name.length + value.length;
 }
 
 /** integer reads an integer with an N-bit prefix (RFC 7541, section 5.1). */
