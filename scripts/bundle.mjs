@@ -109,7 +109,7 @@ async function bundleCjs(t) {
     target: 'node20',
     outfile: join(top, t.outfile),
     external,
-    plugins: [nativeBindings, ...(t.plugins ?? [])],
+    plugins: [nativeBindings],
     define: { 'import.meta.url': '__ctrdImportMetaUrl', ...t.define },
     banner: { js: (t.banner ?? [IMPORT_META_URL]).join('\n') },
     ...(t.footer ? { footer: { js: t.footer } } : {}),
@@ -122,16 +122,14 @@ async function bundleCjs(t) {
 async function bundleEsm(t) {
   const entry = join(top, t.entry);
   if (!existsSync(entry)) return;
-  const splitting = t.splitting ?? true;
   const result = await build({
     entryPoints: [entry],
     bundle: true,
-    splitting,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     outdir: join(top, t.outdir),
-    entryNames: t.entryNames ?? '[name]',
     chunkNames: 'chunks/[name]-[hash]',
     ...(t.extension ? { outExtension: { '.js': t.extension } } : {}),
     external,

@@ -30,13 +30,19 @@ export interface LeanCallOptions {
  * the few calls where a client's start-up cost dominates (`version`, `images ls`).
  */
 export async function leanUnary(session: LeanSession, path: string, request: Uint8Array, opts: LeanCallOptions = {}): Promise<ProtoFields> {
-  const messages = await leanCall(session, path, request, opts);
-  if (messages.length !== 1) throw new LeanCallError(`expected one response message, got ${messages.length}`);
+  const message = await leanUnaryMessage(session, path, request, opts);
   try {
-    return decodeFields(messages[0]!);
+    return decodeFields(message);
   } catch (err) {
     throw new LeanCallError((err as Error).message);
   }
+}
+
+/** leanUnaryMessage calls one unary method and returns its one response message, still encoded. */
+export async function leanUnaryMessage(session: LeanSession, path: string, request: Uint8Array, opts: LeanCallOptions = {}): Promise<Uint8Array> {
+  const messages = await leanCall(session, path, request, opts);
+  if (messages.length !== 1) throw new LeanCallError(`expected one response message, got ${messages.length}`);
+  return messages[0]!;
 }
 
 /**

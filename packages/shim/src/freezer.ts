@@ -9,7 +9,10 @@ import type { CgroupLocation } from './cgroup-paths.js';
  * reads the freezer back to answer `runc state`), so writing these files is what those two
  * commands do, without a runc process (about 10 ms each here) around the write.
  */
-export type Freezer = { version: 1; dir: string } | { version: 2; dir: string };
+export interface Freezer {
+  version: 1 | 2;
+  dir: string;
+}
 
 /** CgroupFiles reads and writes cgroup control files; tests script one. */
 export interface CgroupFiles {

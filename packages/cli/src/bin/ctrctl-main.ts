@@ -84,4 +84,3 @@ export async function cli(): Promise<void> {
     .fail((msg, err) => fail(err ?? msg))
     .parseAsync();
 }
-

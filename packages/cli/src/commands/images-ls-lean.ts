@@ -1,6 +1,6 @@
 import type { Image } from '@ctrd/metadata';
 import { formatPlatform, type Descriptor, type PlatformMatcher } from '@ctrd/remotes';
-import { LeanCallError, leanCall, leanSession, type LeanCallOptions, type LeanSession } from '../lean-grpc.js';
+import { LeanCallError, leanCall, leanSession, leanUnaryMessage, type LeanCallOptions, type LeanSession } from '../lean-grpc.js';
 import { leanChainIds, leanImagePlatforms, leanPackedSize, type BlobRead } from './image-walk-lean.js';
 import type { ImageArgs } from './images.js';
 import { matcherOf, printImageNames, printImageRows, type ImageRow } from './images-ls-output.js';
@@ -22,12 +22,6 @@ import {
 const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 const UNIMPLEMENTED = 12;
-
-async function unaryMessage(session: LeanSession, path: string, request: Uint8Array, opts: LeanCallOptions): Promise<Uint8Array> {
-  const messages = await leanCall(session, path, request, opts);
-  if (messages.length !== 1) throw new LeanCallError(`expected one response message, got ${messages.length}`);
-  return messages[0]!;
-}
 
 /** blobReader reads whole blobs with Content.Read, each digest once however often it is asked for. */
 function blobReader(session: LeanSession, opts: LeanCallOptions): BlobRead {
@@ -55,7 +49,7 @@ type Unpacked = number | undefined | 'absent';
 /** usageOf is one snapshot's size, or the gRPC status the daemon refused Usage with. */
 async function usageOf(session: LeanSession, snapshotter: string, key: string, opts: LeanCallOptions): Promise<{ size: number } | { code: number }> {
   try {
-    return { size: decodeUsageResponse(await unaryMessage(session, SNAPSHOTS_USAGE, encodeUsageRequest(snapshotter, key), opts)).size };
+    return { size: decodeUsageResponse(await leanUnaryMessage(session, SNAPSHOTS_USAGE, encodeUsageRequest(snapshotter, key), opts)).size };
   } catch (err) {
     // A status the daemon answered with is what the full client tolerates; a failed exchange is not.
     if (err instanceof LeanCallError && err.code !== undefined) return { code: err.code };
@@ -132,7 +126,7 @@ export async function imagesLsLean(argv: ImageArgs): Promise<boolean> {
   let rows: ImageRow[] | undefined;
   try {
     session = await leanSession(socket);
-    images = decodeListImagesResponse(await unaryMessage(session, IMAGES_LIST, encodeListImagesRequest(argv.filters ?? []), opts));
+    images = decodeListImagesResponse(await leanUnaryMessage(session, IMAGES_LIST, encodeListImagesRequest(argv.filters ?? []), opts));
     if (!argv.quiet) rows = await rowsOf(session, images, argv, opts);
   } catch {
     return false;
