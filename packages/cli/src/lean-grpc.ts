@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { encodeHeaders, HpackDecoder, type Header } from './hpack.js';
+import { wireFields } from './proto-wire.js';
 
 /**
  * LeanCallError is any failure of a lean call. Callers treat it as "use the full client",
@@ -356,48 +357,10 @@ function unpad(payload: Buffer, flags: number): Buffer {
   return payload.subarray(1, payload.length - pad);
 }
 
-function varint(buf: Uint8Array, pos: { at: number }): number {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos.at >= buf.length) throw new Error('truncated varint');
-    const b = buf[pos.at++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return result;
-    shift += 7;
-    if (shift > 63) throw new Error('varint too long');
-  }
-}
-
 /** decodeFields reads a protobuf message's length-delimited fields, skipping the other wire types. */
 export function decodeFields(buf: Uint8Array): ProtoFields {
   const out: ProtoFields = new Map();
-  const pos = { at: 0 };
-  while (pos.at < buf.length) {
-    const tag = varint(buf, pos);
-    const field = Math.floor(tag / 8);
-    switch (tag & 7) {
-      case 0:
-        varint(buf, pos);
-        break;
-      case 1:
-        pos.at += 8;
-        break;
-      case 2: {
-        const len = varint(buf, pos);
-        if (pos.at + len > buf.length) throw new Error('truncated field');
-        out.set(field, buf.subarray(pos.at, pos.at + len));
-        pos.at += len;
-        break;
-      }
-      case 5:
-        pos.at += 4;
-        break;
-      default:
-        throw new Error(`unsupported wire type ${tag & 7}`);
-    }
-    if (pos.at > buf.length) throw new Error('truncated message');
-  }
+  for (const f of wireFields(buf)) if (typeof f.value !== 'number') out.set(f.field, f.value);
   return out;
 }
 
