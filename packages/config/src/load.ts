@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { InvalidArgumentError, NotFoundError } from '@ctrd/errdefs';
-import { uriOf, validateSection, type Registration } from '@ctrd/plugin';
+import { validateSection } from '@ctrd/plugin/schema';
+import { uriOf, type Registration } from '@ctrd/plugin/types';
 import { defaultConfig, TOP_SCHEMA, type DaemonConfig } from './schema.js';
 import { DEFAULT_TIMEOUTS, parseTimeouts } from './timeouts.js';
 

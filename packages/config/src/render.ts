@@ -1,5 +1,6 @@
 import { stringify } from 'smol-toml';
-import { uriOf, type ConfigSchema, type FieldSpec, type Registration } from '@ctrd/plugin';
+import type { ConfigSchema, FieldSpec } from '@ctrd/plugin/schema';
+import { uriOf, type Registration } from '@ctrd/plugin/types';
 import { defaultConfig, TOP_SCHEMA, type DaemonConfig } from './schema.js';
 
 type Table = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { ConfigSchema } from '@ctrd/plugin';
+import type { ConfigSchema } from '@ctrd/plugin/schema';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 
 /** GrpcConfig is the `[grpc]` section. */

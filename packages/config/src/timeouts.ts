@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@ctrd/errdefs';
-import { parseDuration } from '@ctrd/plugin';
+import { parseDuration } from '@ctrd/plugin/schema';
 
 /**
  * TIMEOUT_KEYS names the `[timeouts]` keys containerd 1.6 has, each with the code that reads it:

@@ -23,15 +23,19 @@ const PACKAGES: ReadonlyArray<() => Promise<readonly Registration[]>> = [
 
 /**
  * builtins lists the plugins compiled into ctrd, in registration order: this list is the one
- * place that decides what the daemon carries. It loads one package at a time and lets the event
- * loop turn in between, so that the gRPC socket, already bound, answers while the packages'
- * modules are evaluated (tens of milliseconds in all).
+ * place that decides what the daemon carries. It loads one package at a time and awaits `pause`
+ * in between (by default one turn of the event loop), so that the gRPC socket, already bound,
+ * answers while the packages' modules are evaluated (tens of milliseconds in all).
  */
-export async function builtins(): Promise<Registration[]> {
+export async function builtins(pause: () => Promise<void> = nextTurn): Promise<Registration[]> {
   const all: Registration[] = [];
   for (const load of PACKAGES) {
     all.push(...(await load()));
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await pause();
   }
   return all;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -7,14 +7,14 @@ import * as grpc from '@grpc/grpc-js';
 import { IntrospectionClient, IntrospectionService } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
 import { VersionClient, VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
 import { bindService, busyPollMicros, setBusyPoll } from '@ctrd/grpc';
-import { EarlyServer } from './early-server.js';
+import { EarlyServer, type EarlyServerOptions } from './early-server.js';
 import { VERSION } from './version.js';
 
-async function withServer(fn: (s: EarlyServer, address: string, dir: string) => Promise<void>, uuid = false): Promise<void> {
+async function withServer(fn: (s: EarlyServer, address: string, dir: string) => Promise<void>, uuid = false, opts: Partial<EarlyServerOptions> = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ctrd-early-'));
   const address = join(dir, 'ctrd.sock');
   const uuidDir = uuid ? join(dir, 'root', 'io.containerd.grpc.v1.introspection') : undefined;
-  const s = await EarlyServer.listen({ address, maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, uid: 0, gid: 0, version: true, uuidDir });
+  const s = await EarlyServer.listen({ address, maxRecvMessageSize: 1 << 24, maxSendMessageSize: 1 << 24, uid: 0, gid: 0, version: true, uuidDir, ...opts });
   try {
     await fn(s, address, dir);
   } finally {
@@ -122,4 +122,58 @@ test('EarlyServer sets the busy-poll window from its options', async (t) => {
     assert.equal(busyPollMicros(), micros);
     await s.close();
   }
+});
+
+test('EarlyServer.pause lets a connected client go first, for a while at most', async () => {
+  // Wide windows, so that the test does not depend on the machine's speed.
+  const quietMs = 150;
+  const maxPauseMs = 400;
+  await withServer(async (s, address) => {
+    // Nobody connected: one turn of the event loop.
+    const order: string[] = [];
+    const timer = new Promise<void>((r) => setTimeout(() => (order.push('timer'), r()), 10));
+    await s.pause().then(() => order.push('pause'));
+    await timer;
+    assert.deepEqual(order, ['pause', 'timer']);
+
+    const v = new VersionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    const i = new IntrospectionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    try {
+      // Right after a call the loading waits until the client has been silent for a while.
+      await unary((cb) => v.version({}, cb));
+      const answered = performance.now();
+      await s.pause();
+      const waited = performance.now() - answered;
+      assert.ok(waited >= quietMs / 2 && waited < maxPauseMs, `pause resolved ${waited.toFixed(1)} ms after the call`);
+
+      // A client that keeps calling holds it back for maxPauseMs at most, and is answered meanwhile.
+      let calling = true;
+      let calls = 0;
+      const loop = (async () => {
+        for (const end = performance.now() + 5 * maxPauseMs; performance.now() < end; calls++) await unary((cb) => v.version({}, cb));
+        calling = false;
+      })();
+      await unary((cb) => v.version({}, cb));
+      const before = calls;
+      await s.pause();
+      assert.ok(calling, 'pause waited until the client stopped calling');
+      assert.ok(calls > before, 'the client was answered while the loading paused');
+      await loop;
+
+      // A call held until `open` counts only when it arrives: the loading it waits for goes on.
+      const held = unary((cb) => i.plugins({ filters: [] }, cb));
+      await new Promise((r) => setTimeout(r, quietMs + 50));
+      const order2: string[] = [];
+      const timer2 = new Promise<void>((r) => setTimeout(() => (order2.push('timer'), r()), 10));
+      await s.pause().then(() => order2.push('pause'));
+      await timer2;
+      assert.deepEqual(order2, ['pause', 'timer']);
+      s.addServices([introspection]);
+      await s.open();
+      await held;
+    } finally {
+      v.close();
+      i.close();
+    }
+  }, false, { quietMs, maxPauseMs });
 });

@@ -14,9 +14,9 @@ interface GlobalArgs {
   'log-level'?: string;
 }
 
-async function loaded(argv: GlobalArgs) {
+async function loaded(argv: GlobalArgs, pause?: () => Promise<void>) {
   const [{ loadConfig, configureTimeouts, DEFAULT_CONFIG_PATH }, { builtins }] = await Promise.all([import('@ctrd/config'), import('../builtins.js')]);
-  const registrations = await builtins();
+  const registrations = await builtins(pause);
   const opts = {
     path: argv.config,
     fallback: argv.config ? undefined : DEFAULT_CONFIG_PATH,
@@ -65,9 +65,11 @@ async function run(argv: GlobalArgs): Promise<void> {
   let stop = (signal: string) => void (signalled ??= signal);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Between its steps the loading lets a client that is talking to the socket go first.
+  const pause = () => early.pause();
   let cfg;
   try {
-    cfg = await loaded(argv);
+    cfg = await loaded(argv, pause);
   } catch (err) {
     await early.close();
     throw err;
@@ -77,7 +79,9 @@ async function run(argv: GlobalArgs): Promise<void> {
   const log = createLogger({ level: config.debug.level, format: config.debug.format });
   for (const w of warnings) log.warn(w);
   log.info({ config: files[0] ?? '(built-in defaults)', root: config.root, state: config.state }, 'starting ctrd');
+  await pause();
   const { Daemon } = await import('../daemon.js');
+  await pause();
   let daemon: Awaited<ReturnType<typeof Daemon.start>>;
   try {
     daemon = await Daemon.start({ config, registrations, log, early });
