@@ -27,6 +27,24 @@ const nativeBindings = {
   },
 };
 
+// grpc-js requires zlib at the top of two modules though it only calls it for a compressed
+// message, which containerd's clients do not send. The daemon starts with V8 flags (see its
+// launcher), and with any flag V8 rejects the code cache Node ships for its own modules, which
+// are then compiled from source: zlib took ~2 ms of every start before the socket was bound. In
+// these two modules `zlib` is an object that loads the real one at first use.
+const lazyZlib = {
+  name: 'lazy-zlib',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?zlib$/ }, (args) =>
+      /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: 'lazy-zlib', namespace: 'lazy-zlib' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-zlib' }, () => ({
+      contents: "let zlib; module.exports = new Proxy({}, { get: (_, key) => (zlib ??= require('node:zlib'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 // Modules that find files or packages from their own location (koffi through @ctrd/mount, files
 // beside a module) see the bundle's, as they do in an ESM bundle.
 const IMPORT_META_URL = "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
@@ -109,7 +127,7 @@ async function bundleCjs(t) {
     target: 'node20',
     outfile: join(top, t.outfile),
     external,
-    plugins: [nativeBindings],
+    plugins: [nativeBindings, lazyZlib],
     define: { 'import.meta.url': '__ctrdImportMetaUrl', ...t.define },
     banner: { js: (t.banner ?? [IMPORT_META_URL]).join('\n') },
     ...(t.footer ? { footer: { js: t.footer } } : {}),
