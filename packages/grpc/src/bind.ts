@@ -11,6 +11,7 @@ import type {
 import { pollAfterAnswer } from './busy-poll.js';
 import { callContext, type CallContext } from './context.js';
 import { toServiceError } from './status.js';
+import type { UnaryMethod } from './unary.js';
 
 /** UnaryHandler answers one request with one response. */
 export type UnaryHandler<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res> | Res;
@@ -38,10 +39,15 @@ export type ServiceHandlers<D> = { [K in keyof D]: HandlerOf<D[K]> };
 /** CallObserver sees each call's method, duration and outcome (for logs and metrics). */
 export type CallObserver = (method: string, ms: number, err: unknown) => void;
 
-/** BoundService is a definition with an implementation, ready for `server.addService`. */
+/**
+ * BoundService is a definition with an implementation, ready for `server.addService`. `unary`
+ * lists its unary methods for a server that serves them without grpc-js's call machinery
+ * (`serveUnary`); a service without it is served by grpc-js alone.
+ */
 export interface BoundService {
   definition: Record<string, MethodDefinition<unknown, unknown>>;
   implementation: UntypedServiceImplementation;
+  unary?: readonly UnaryMethod[];
 }
 
 /**
@@ -133,6 +139,7 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
   observe?: CallObserver,
 ): BoundService {
   const implementation: UntypedServiceImplementation = {};
+  const unary: UnaryMethod[] = [];
   for (const [name, method] of Object.entries(definition)) {
     const handler = (handlers as Record<string, unknown>)[name] as AnyHandler;
     if (typeof handler !== 'function') continue;
@@ -140,6 +147,7 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
     if (!method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, call.request, call, cb, path, observe);
+      unary.push({ path, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
     } else if (!method.requestStream && method.responseStream) {
       implementation[name] = (call: ServerWritableStream<unknown, unknown>) => void runStreaming(handler, call.request, call, path, observe);
     } else if (method.requestStream && !method.responseStream) {
@@ -149,5 +157,5 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
       implementation[name] = (call: ServerDuplexStream<unknown, unknown>) => void runStreaming(handler, requests(call), call, path, observe);
     }
   }
-  return { definition: definition as BoundService['definition'], implementation };
+  return { definition: definition as BoundService['definition'], implementation, unary };
 }

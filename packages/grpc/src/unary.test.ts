@@ -1,0 +1,191 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as h2connect, createServer, constants as h2, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { NotFoundError } from '@ctrd/errdefs';
+import { bindService, directlyServable, serveUnary, type ServiceHandlers } from './index.js';
+
+// The direct unary path must answer every call as grpc-js does: each case below runs against a
+// grpc-js server and against a bare HTTP/2 server that serves the same bound methods with
+// serveUnary, and the client-visible outcomes (code, message, response) are compared.
+
+const json = {
+  requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
+  requestDeserialize: (b: Buffer) => JSON.parse(b.toString()),
+  responseSerialize: (v: unknown) => {
+    const s = JSON.stringify(v);
+    if (s === undefined) throw new Error('cannot serialize');
+    return Buffer.from(s);
+  },
+  responseDeserialize: (b: Buffer) => JSON.parse(b.toString()),
+};
+const Def = {
+  echo: { path: '/test.Direct/Echo', requestStream: false, responseStream: false, ...json },
+  fail: { path: '/test.Direct/Fail', requestStream: false, responseStream: false, ...json },
+  wait: { path: '/test.Direct/Wait', requestStream: false, responseStream: false, ...json },
+  bad: { path: '/test.Direct/Bad', requestStream: false, responseStream: false, ...json },
+  big: { path: '/test.Direct/Big', requestStream: false, responseStream: false, ...json },
+} as const;
+
+const LIMIT = 1000;
+const aborted: string[] = [];
+const handlers: ServiceHandlers<typeof Def> = {
+  echo: async (req, ctx) => ({ req, namespace: ctx.namespace, lease: ctx.lease ?? null, method: ctx.method, custom: ctx.metadata.get('x-custom')[0] ?? null }),
+  fail: async () => {
+    throw new NotFoundError('image "x" not found');
+  },
+  wait: async (_req, ctx) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        aborted.push(ctx.method);
+        resolve();
+      });
+    });
+    return {};
+  },
+  bad: async () => undefined,
+  big: async () => ({ s: 'x'.repeat(2 * LIMIT) }),
+};
+
+type Mode = 'grpc-js' | 'direct';
+
+async function withServer(mode: Mode, fn: (sock: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'grpc-unary-'));
+  const sock = join(dir, 's.sock');
+  const bound = bindService(Def, handlers);
+  let close: () => void;
+  if (mode === 'grpc-js') {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': LIMIT, 'grpc.max_send_message_length': LIMIT });
+    server.addService(bound.definition, bound.implementation);
+    await new Promise<void>((res, rej) => server.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    close = () => server.forceShutdown();
+  } else {
+    const methods = new Map(bound.unary!.map((m) => [m.path, m]));
+    const server = createServer();
+    server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const m = methods.get(String(headers[':path']));
+      assert.ok(m && directlyServable(headers), `no direct method for ${headers[':path']}`);
+      serveUnary(m, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT });
+    });
+    await new Promise<void>((res) => server.listen(sock, res));
+    close = () => server.close();
+  }
+  try {
+    await fn(sock);
+  } finally {
+    close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface Outcome {
+  code: number;
+  details: string;
+  response?: unknown;
+}
+
+/** call makes one unary call with grpc-js's client, as raw bytes. */
+function call(sock: string, path: string, body: Buffer, metadata: Record<string, string>, deadlineMs?: number): Promise<Outcome> {
+  const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 1 << 20, 'grpc.max_send_message_length': 1 << 20 });
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  const id = (b: Buffer) => b;
+  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  return new Promise<Outcome>((resolve) =>
+    client.makeUnaryRequest(path, id, id, body, md, options, (err, res) => {
+      client.close();
+      // The client words its own deadline's expiry with timings: keep the words.
+      if (err) resolve({ code: err.code, details: err.code === grpc.status.DEADLINE_EXCEEDED ? err.details.split(' after ')[0]! : err.details });
+      else resolve({ code: grpc.status.OK, details: '', response: JSON.parse(res!.toString()) });
+    }),
+  );
+}
+
+/** raw sends a request stream with the given extra headers and DATA and reads the status back. */
+async function raw(sock: string, path: string, extra: Record<string, string>, data: Buffer[]): Promise<Outcome> {
+  const session = h2connect('http://localhost', { createConnection: () => createConnection(sock) });
+  session.on('error', () => {});
+  try {
+    const stream = session.request({
+      [h2.HTTP2_HEADER_METHOD]: 'POST',
+      [h2.HTTP2_HEADER_PATH]: path,
+      [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      te: 'trailers',
+      ...extra,
+    });
+    stream.on('error', () => {});
+    const status = new Promise<Record<string, unknown>>((resolve) => {
+      stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(h));
+      stream.on('trailers', resolve);
+      stream.on('close', () => resolve({ 'grpc-status': -1 }));
+    });
+    stream.resume();
+    for (const d of data) stream.write(d);
+    stream.end();
+    const s = await status;
+    return { code: Number(s['grpc-status']), details: decodeURIComponent(String(s['grpc-message'] ?? '')) };
+  } finally {
+    session.destroy();
+  }
+}
+
+function framed(body: Buffer): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(body.length, 1);
+  return Buffer.concat([prefix, body]);
+}
+
+const CASES: Array<[string, (sock: string) => Promise<Outcome>]> = [
+  ['an answer with the headers the handler reads', (s) => call(s, Def.echo.path, Buffer.from('{"a":1}'), { 'containerd-namespace': 'ns1', 'containerd-lease': 'l1', 'x-custom': 'v' })],
+  ['a call without a namespace to a handler that needs one', (s) => call(s, Def.echo.path, Buffer.from('{}'), {})],
+  ['an errdefs error', (s) => call(s, Def.fail.path, Buffer.from('{}'), {})],
+  ['a request that does not decode', (s) => call(s, Def.echo.path, Buffer.from('{'), { 'containerd-namespace': 'ns1' })],
+  ['an answer that does not encode', (s) => call(s, Def.bad.path, Buffer.from('{}'), {})],
+  ['a deadline that passes', (s) => call(s, Def.wait.path, Buffer.from('{}'), {}, 100)],
+  ['a deadline that the server enforces', (s) => raw(s, Def.wait.path, { 'grpc-timeout': '50m' }, [framed(Buffer.from('{}'))])],
+  ['a request above the receive limit', (s) => call(s, Def.echo.path, Buffer.from(JSON.stringify({ s: 'y'.repeat(2 * LIMIT) })), { 'containerd-namespace': 'ns1' })],
+  ['an answer above the send limit', (s) => call(s, Def.big.path, Buffer.from('{}'), {})],
+  ['no request message', (s) => raw(s, Def.echo.path, {}, [])],
+  ['two request messages', (s) => raw(s, Def.echo.path, {}, [framed(Buffer.from('{}')), framed(Buffer.from('{}'))])],
+  ['a message cut short', (s) => raw(s, Def.echo.path, {}, [framed(Buffer.from('{"a":1}')).subarray(0, 8)])],
+  ['a request message split over frames', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [Buffer.from([0, 0]), Buffer.from([0, 0, 2, 0x7b]), Buffer.from([0x7d])])],
+  ['a grpc-timeout that does not parse', (s) => raw(s, Def.echo.path, { 'grpc-timeout': 'soon' }, [framed(Buffer.from('{}'))])],
+];
+
+for (const [name, run] of CASES) {
+  test(`a unary call served directly answers as grpc-js does: ${name}`, { timeout: 20_000 }, async () => {
+    const outcomes: Partial<Record<Mode, Outcome>> = {};
+    for (const mode of ['grpc-js', 'direct'] as const) await withServer(mode, async (sock) => void (outcomes[mode] = await run(sock)));
+    assert.deepEqual(outcomes.direct, outcomes['grpc-js']);
+  });
+}
+
+test('a handler served directly sees its deadline and the client going away on its signal', { timeout: 20_000 }, async () => {
+  await withServer('direct', async (sock) => {
+    aborted.length = 0;
+    const expired = await call(sock, Def.wait.path, Buffer.from('{}'), {}, 50);
+    assert.equal(expired.code, grpc.status.DEADLINE_EXCEEDED);
+    const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure());
+    const id = (b: Buffer) => b;
+    const pending = client.makeUnaryRequest(Def.wait.path, id, id, Buffer.from('{}'), new grpc.Metadata(), () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    pending.cancel();
+    for (let i = 0; i < 100 && aborted.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    client.close();
+    assert.deepEqual(aborted, [Def.wait.path, Def.wait.path]);
+  });
+});
+
+test('directlyServable leaves compressed and non-gRPC requests to grpc-js', () => {
+  assert.equal(directlyServable({ 'content-type': 'application/grpc' }), true);
+  assert.equal(directlyServable({ 'content-type': 'application/grpc+proto', 'grpc-encoding': 'identity' }), true);
+  assert.equal(directlyServable({ 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }), false);
+  assert.equal(directlyServable({ 'content-type': 'text/plain' }), false);
+  assert.equal(directlyServable({}), false);
+});
