@@ -1,5 +1,6 @@
 import type { Metadata, ServerUnaryCall, ServerWritableStream, ServerDuplexStream, ServerReadableStream } from '@grpc/grpc-js';
 import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
+import { cancelledReason, firstValue } from './headers.js';
 
 type AnyCall =
   | ServerUnaryCall<unknown, unknown>
@@ -30,33 +31,10 @@ export interface CallContext {
   readonly method: string;
 }
 
-/**
- * first returns a header's first value. Node's HTTP/2 server folds a repeated header into one
- * value joined with `, `; containerd (grpc-go keeps the fields apart) uses the first, so the
- * folded value is cut at its first comma. The headers read here carry identifiers, which never
- * contain a comma.
- */
+/** first returns a header's first value (see firstValue). */
 function first(md: Metadata, key: string): string | undefined {
   const v = md.get(key)[0];
-  if (v === undefined) return undefined;
-  const s = typeof v === 'string' ? v : v.toString('utf8');
-  const comma = s.indexOf(',');
-  return comma < 0 ? s : s.slice(0, comma).trim();
-}
-
-/**
- * cancelledReason builds the reason a cancelled call's signal carries. Without a stack trace: a Go
- * client cancels every call it has finished with (the HTTP/2 stream is reset), so this runs for
- * most calls and the trace would only ever point here.
- */
-function cancelledReason(): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error('call cancelled by the client');
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return firstValue(v === undefined || typeof v === 'string' ? v : v.toString('utf8'));
 }
 
 /** Marks a header not read yet (undefined is a header's absence). */

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
 import { pollAfterAnswer } from './busy-poll.js';
+import { cancelledReason, firstValue } from './headers.js';
 import type { CallContext } from './context.js';
 import { toServiceError } from './status.js';
 
@@ -43,23 +44,10 @@ export function directlyServable(headers: IncomingHttpHeaders): boolean {
   return encoding === undefined || encoding === 'identity';
 }
 
-/** first is a header's first value (Node folds repeated headers into one, joined with `, `). */
+/** first is a header's first value (see firstValue). */
 function first(headers: IncomingHttpHeaders, key: string): string | undefined {
   const v = headers[key];
-  if (v === undefined) return undefined;
-  const s = Array.isArray(v) ? v[0]! : v;
-  const comma = s.indexOf(',');
-  return comma < 0 ? s : s.slice(0, comma).trim();
-}
-
-function cancelledReason(): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error('call cancelled by the client');
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return firstValue(Array.isArray(v) ? v[0] : v);
 }
 
 /** UnaryCallContext is the CallContext of a call served directly, read from its HTTP/2 headers. */
