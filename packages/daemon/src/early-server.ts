@@ -153,7 +153,7 @@ export class EarlyServer {
    * most MAX_PAUSE_MS later, so that a client calling without pause cannot hold the start back).
    * Loading runs in synchronous steps of a few milliseconds each, and a client's exchange needs
    * the daemon at each of its turns (the connection's settings, then each call): without this,
-   * every turn waited for the step under way, and `ctr version` during a start took 6–11 ms longer.
+   * every turn waited for the step under way, and `ctr version` during a start took 9–13 ms longer.
    * A call held until `open` counts only when it arrives.
    */
   async pause(): Promise<void> {
