@@ -115,3 +115,17 @@ test('[grpc] busy_poll_us defaults to 200 µs, takes 0 to turn polling off, and 
   assert.equal(parseConfigText('[grpc]\nbusy_poll_us = 0', regs).config.grpc.busy_poll_us, 0);
   assert.throws(() => parseConfigText('[grpc]\nbusy_poll_us = -1', regs), (e: Error) => isInvalidArgument(e) && e.message.includes('busy_poll_us'));
 });
+
+test('reading the config loads neither the plugin kernel nor the logger', async () => {
+  // The daemon reads its config before it binds its socket; the kernel (tsyringe,
+  // reflect-metadata) and the logger (pino) load after. Checked in a fresh process: reflect-metadata
+  // defines Reflect.getMetadata, and Node's pino needs node:worker_threads.
+  const { execFileSync } = await import('node:child_process');
+  const script = `
+    const { parseConfigText } = await import(${JSON.stringify(new URL('./index.js', import.meta.url).href)});
+    parseConfigText('version = 2', []);
+    process.stdout.write(JSON.stringify({ reflect: typeof Reflect.getMetadata, workers: process.moduleLoadList.some((m) => m.endsWith(' worker_threads')) }));
+  `;
+  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  assert.deepEqual(out, { reflect: 'undefined', workers: false });
+});
