@@ -93,7 +93,7 @@ export class Daemon {
     for (const { id, instance } of this.kernel.instancesOf<unknown>(PluginType.GRPC)) {
       if (!isGrpcServicePlugin(instance)) continue;
       for (const svc of instance.grpcServices()) {
-        services.push(metrics ? { definition: svc.definition, implementation: metrics.instrument(svc.definition, svc.implementation) } : svc);
+        services.push(metrics ? metrics.instrumentService(svc) : svc);
       }
       this.#log.debug({ plugin: id }, 'registered gRPC services');
     }

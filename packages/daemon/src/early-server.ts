@@ -81,7 +81,7 @@ type ServerInternals = { handlers?: Map<string, unknown>; onStreamOpened?: (stre
  *
  * Through the same hook it serves the unary methods of services bound with `bindService` itself
  * (`serveUnary`: ~60 µs less per call than grpc-js's call machinery); streaming methods, services
- * bound otherwise (metrics-instrumented ones) and compressed calls stay with grpc-js.
+ * bound otherwise and compressed calls stay with grpc-js.
  */
 export class EarlyServer {
   readonly server: grpc.Server;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { codeOf } from '@ctrd/errdefs';
-import { grpcCodeOf } from '@ctrd/grpc';
+import { grpcCodeOf, type BoundService, type CallObserver } from '@ctrd/grpc';
 import { isMetricsProvider, type Kernel, type MetricFamily } from '@ctrd/plugin';
 import type { Logger } from '@ctrd/log';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -109,6 +109,22 @@ export class DaemonMetrics {
     const code = err ? String(grpcCodeName(err)) : 'OK';
     this.#requests.inc({ grpc_service: service, grpc_method: method, grpc_code: code });
     this.#latency?.observe({ grpc_service: service, grpc_method: method }, ms / 1000);
+  }
+
+  /**
+   * instrumentService observes every call of a bound service: those grpc-js serves, through its
+   * implementation, and the unary ones the daemon serves itself, through their observer.
+   */
+  instrumentService(svc: BoundService): BoundService {
+    const observe: CallObserver = (path, ms, err) => this.observe(path, ms, err);
+    return {
+      definition: svc.definition,
+      implementation: this.instrument(svc.definition, svc.implementation),
+      unary: svc.unary?.map((m) => {
+        const own = m.observe;
+        return { ...m, observe: own === undefined ? observe : (path: string, ms: number, err: unknown) => (own(path, ms, err), observe(path, ms, err)) };
+      }),
+    };
   }
 
   /** instrument wraps a grpc-js implementation so that every call is observed. */
