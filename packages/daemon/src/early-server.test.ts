@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,7 @@ test('EarlyServer.pause lets a connected client go first, for a while at most', 
 
     const v = new VersionClient(`unix://${address}`, grpc.credentials.createInsecure());
     const i = new IntrospectionClient(`unix://${address}`, grpc.credentials.createInsecure());
+    let late: VersionClient | undefined;
     try {
       // Right after a call the loading waits until the client has been silent for a while.
       await unary((cb) => v.version({}, cb));
@@ -160,6 +162,15 @@ test('EarlyServer.pause lets a connected client go first, for a while at most', 
       assert.ok(calls > before, 'the client was answered while the loading paused');
       await loop;
 
+      // The connections opened while loading are followed until `open`, not for their life.
+      const sessions: ServerHttp2Session[] = [];
+      for (const h of (s.server as unknown as { http2Servers: Map<Http2Server, unknown> }).http2Servers.keys()) h.on('session', (ss: ServerHttp2Session) => sessions.push(ss));
+      // Its own connection: grpc-js clients of one address share theirs otherwise.
+      late = new VersionClient(`unix://${address}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      await unary((cb) => late!.version({}, cb));
+      assert.equal(sessions.length, 1);
+      const followed = sessions[0]!.listenerCount('stream');
+
       // A call held until `open` counts only when it arrives: the loading it waits for goes on.
       const held = unary((cb) => i.plugins({ filters: [] }, cb));
       await new Promise((r) => setTimeout(r, quietMs + 50));
@@ -171,9 +182,11 @@ test('EarlyServer.pause lets a connected client go first, for a while at most', 
       s.addServices([introspection]);
       await s.open();
       await held;
+      assert.equal(sessions[0]!.listenerCount('stream'), followed - 1, 'open stops following the connection');
     } finally {
       v.close();
       i.close();
+      late?.close();
     }
   }, false, { quietMs, maxPauseMs });
 });

@@ -93,8 +93,11 @@ export class EarlyServer {
   readonly #early: BoundService[] = [];
   /** the unary methods served without grpc-js's call machinery, by path (see `serveUnary`). */
   readonly #unary = new Map<string, UnaryMethod>();
-  /** connections open now, and when (performance.now()) a client last connected or began or ended a call. */
-  #sessions = 0;
+  /**
+   * the connections opened while loading and still open, each with what stops following it, and
+   * when (performance.now()) a client last connected or began or ended a call.
+   */
+  readonly #sessions = new Map<ServerHttp2Session, () => void>();
   #lastHeard = -Infinity;
 
   private constructor(opts: EarlyServerOptions) {
@@ -163,7 +166,7 @@ export class EarlyServer {
     for (;;) {
       const now = performance.now();
       const wait = Math.min(this.#lastHeard + quiet, until) - now;
-      if (this.#state !== 'loading' || this.#sessions === 0 || wait <= 0) return;
+      if (this.#state !== 'loading' || this.#sessions.size === 0 || wait <= 0) return;
       await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(wait)));
     }
   }
@@ -172,12 +175,14 @@ export class EarlyServer {
   async open(): Promise<void> {
     if (!this.#bound) await this.#bind();
     this.#state = 'open';
+    this.#unwatch();
     for (const go of this.#held.splice(0)) go();
   }
 
   /** refuse answers every held and later call to an unregistered method with REFUSED_STREAM. */
   refuse(): void {
     this.#state = 'refused';
+    this.#unwatch();
     for (const go of this.#held.splice(0)) go();
   }
 
@@ -216,12 +221,17 @@ export class EarlyServer {
           }
         }
         if (this.#state !== 'loading') return;
-        this.#sessions++;
         this.#heard();
-        session.once('close', () => this.#sessions--);
-        session.on('stream', (stream: ServerHttp2Stream) => {
+        const onStream = (stream: ServerHttp2Stream) => {
           this.#heard();
           stream.once('close', () => this.#heard());
+        };
+        const onClose = () => this.#sessions.delete(session);
+        session.on('stream', onStream);
+        session.once('close', onClose);
+        this.#sessions.set(session, () => {
+          session.off('stream', onStream);
+          session.off('close', onClose);
         });
       });
     }
@@ -229,6 +239,12 @@ export class EarlyServer {
 
   #heard(): void {
     this.#lastHeard = performance.now();
+  }
+
+  /** unwatch stops following the connections once loading is over: `pause` no longer waits. */
+  #unwatch(): void {
+    for (const stop of this.#sessions.values()) stop();
+    this.#sessions.clear();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { codeOf } from '@ctrd/errdefs';
-import { grpcCodeOf, type BoundService, type CallObserver } from '@ctrd/grpc';
+import { grpcCodeOf, toServiceError, type BoundService, type CallObserver } from '@ctrd/grpc';
 import { isMetricsProvider, type Kernel, type MetricFamily } from '@ctrd/plugin';
 import type { Logger } from '@ctrd/log';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -116,7 +116,8 @@ export class DaemonMetrics {
    * implementation, and the unary ones the daemon serves itself, through their observer.
    */
   instrumentService(svc: BoundService): BoundService {
-    const observe: CallObserver = (path, ms, err) => this.observe(path, ms, err);
+    // A handler's error counts under the status the client was sent, as through grpc-js.
+    const observe: CallObserver = (path, ms, err) => this.observe(path, ms, err === undefined ? undefined : toServiceError(err));
     return {
       definition: svc.definition,
       implementation: this.instrument(svc.definition, svc.implementation),

@@ -88,6 +88,8 @@ interface Outcome {
   code: number;
   details: string;
   response?: unknown;
+  /** the names of the response's header fields and trailers (raw calls). */
+  fields?: string[];
 }
 
 /** call makes one unary call with grpc-js's client, as raw bytes. */
@@ -120,16 +122,23 @@ async function raw(sock: string, path: string, extra: Record<string, string>, da
       ...extra,
     });
     stream.on('error', () => {});
+    const fields: string[] = [];
     const status = new Promise<Record<string, unknown>>((resolve) => {
-      stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(h));
-      stream.on('trailers', resolve);
+      stream.on('response', (h) => {
+        fields.push(...Object.keys(h).filter((k) => k !== 'date'));
+        if (h['grpc-status'] !== undefined) resolve(h);
+      });
+      stream.on('trailers', (t) => {
+        fields.push(...Object.keys(t).map((k) => `trailer ${k}`));
+        resolve(t);
+      });
       stream.on('close', () => resolve({ 'grpc-status': -1 }));
     });
     stream.resume();
     for (const d of data) stream.write(d);
     stream.end();
     const s = await status;
-    return { code: Number(s['grpc-status']), details: decodeURIComponent(String(s['grpc-message'] ?? '')) };
+    return { code: Number(s['grpc-status']), details: decodeURIComponent(String(s['grpc-message'] ?? '')), fields: fields.sort() };
   } finally {
     session.destroy();
   }
@@ -156,7 +165,18 @@ const CASES: Array<[string, (sock: string) => Promise<Outcome>]> = [
   ['a message cut short', (s) => raw(s, Def.echo.path, {}, [framed(Buffer.from('{"a":1}')).subarray(0, 8)])],
   ['a request message split over frames', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [Buffer.from([0, 0]), Buffer.from([0, 0, 2, 0x7b]), Buffer.from([0x7d])])],
   ['a grpc-timeout that does not parse', (s) => raw(s, Def.echo.path, { 'grpc-timeout': 'soon' }, [framed(Buffer.from('{}'))])],
+  ['an answer, as raw frames', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [framed(Buffer.from('{"a":1}'))])],
+  ['a prefix split from a larger body', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, splitAfter(framed(Buffer.from(JSON.stringify({ s: 'z'.repeat(900) }))), 3, 100))],
+  ['a second message cut short', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [framed(Buffer.from('{}')), Buffer.from([0, 0, 0])])],
+  ['a second message above the receive limit', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [framed(Buffer.from('{}')), Buffer.from([0, 0, 0, 0x20, 0])])],
 ];
+
+/** splitAfter cuts a buffer into a piece of `head` bytes and pieces of `size` after it. */
+function splitAfter(b: Buffer, head: number, size: number): Buffer[] {
+  const out = [b.subarray(0, head)];
+  for (let i = head; i < b.length; i += size) out.push(b.subarray(i, i + size));
+  return out;
+}
 
 for (const [name, run] of CASES) {
   test(`a unary call served directly answers as grpc-js does: ${name}`, { timeout: 20_000 }, async () => {
@@ -180,6 +200,24 @@ test('a handler served directly sees its deadline and the client going away on i
     client.close();
     assert.deepEqual(aborted, [Def.wait.path, Def.wait.path]);
   });
+});
+
+test('an error message with a lone surrogate is answered, the surrogate replaced', { timeout: 20_000 }, async () => {
+  // grpc-js's encodeURI of such a message throws (and takes its server down); the direct path answers.
+  const bound = bindService({ fail: Def.fail }, { fail: async () => Promise.reject(new NotFoundError('name \ud800 bad')) });
+  const dir = await mkdtemp(join(tmpdir(), 'grpc-unary-'));
+  const sock = join(dir, 's.sock');
+  const server = createServer();
+  server.on('stream', (stream, headers) => serveUnary(bound.unary![0]!, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT }));
+  await new Promise<void>((res) => server.listen(sock, res));
+  try {
+    const out = await raw(sock, Def.fail.path, {}, [framed(Buffer.from('{}'))]);
+    assert.equal(out.code, grpc.status.NOT_FOUND);
+    assert.match(out.details, /name \ufffd bad/);
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('directlyServable leaves compressed and non-gRPC requests to grpc-js', () => {

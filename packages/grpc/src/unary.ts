@@ -21,7 +21,8 @@ export interface UnaryLimits {
   maxSendMessageSize: number;
 }
 
-// What grpc-js sends, so that a call answers the same whichever path served it.
+// What grpc-js sends, so that a call answers the same whichever path served it: the response
+// headers of an answer, its trailers, and the headers of a trailers-only (error) response.
 const RESPONSE_HEADERS = {
   ':status': 200,
   'content-type': 'application/grpc+proto',
@@ -29,6 +30,9 @@ const RESPONSE_HEADERS = {
   'grpc-encoding': 'identity',
 };
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' };
+const ERROR_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' };
+// Headers grpc-js keeps from a handler's metadata.
+const TRANSPORT_HEADERS = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
 const TIMEOUT = /(\d{1,8})\s*([HMSmun])/;
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
@@ -78,7 +82,11 @@ class UnaryCallContext implements CallContext {
   }
 
   get metadata(): Metadata {
-    this.#metadata ??= Metadata.fromHttp2Headers(this.#headers);
+    if (this.#metadata === undefined) {
+      const md = Metadata.fromHttp2Headers(this.#headers);
+      for (const key of TRANSPORT_HEADERS) md.remove(key);
+      this.#metadata = md;
+    }
     return this.#metadata;
   }
 
@@ -119,7 +127,7 @@ export function serveUnary(m: UnaryMethod, stream: ServerHttp2Stream, headers: I
   };
   const fail = (code: number, details: string): void => {
     if (!finish()) return;
-    stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeURI(details) }, { endStream: true });
+    stream.respond({ ...ERROR_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeURI(wellFormed(details)) }, { endStream: true });
     ctx.cancel();
   };
 
@@ -134,49 +142,68 @@ export function serveUnary(m: UnaryMethod, stream: ServerHttp2Stream, headers: I
   if (timeout !== undefined) {
     const match = TIMEOUT.exec(String(timeout));
     if (match === null) {
+      // The request is still read to its end, as grpc-js does, not reset.
+      stream.resume();
       process.nextTick(() => fail(Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
       return;
     }
     timer = setTimeout(() => fail(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'), (Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) | 0);
   }
 
+  // The request is kept whole; `first` is where the request message ends once its prefix is in,
+  // `second` the same for a message after it. grpc-js refuses a second message only once it is
+  // complete, and drops a part of one at the end.
   const chunks: Buffer[] = [];
   let received = 0;
+  let first = -1;
+  let second = -1;
+  const lengthAt = (offset: number): number => {
+    let skip = offset;
+    let i = 0;
+    while (skip >= chunks[i]!.length) skip -= chunks[i++]!.length;
+    const head = chunks[i]!.length - skip >= 5 ? chunks[i]!.subarray(skip, skip + 5) : Buffer.concat(chunks.slice(i)).subarray(skip, skip + 5);
+    return head.readUInt32BE(1);
+  };
+  const tooLarge = (length: number): boolean => {
+    if (limits.maxReceiveMessageSize < 0 || length <= limits.maxReceiveMessageSize) return false;
+    fail(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${limits.maxReceiveMessageSize})`);
+    return true;
+  };
   stream.on('data', (chunk: Buffer) => {
     if (done) return;
     chunks.push(chunk);
     received += chunk.length;
-    if (received >= 5) {
-      const head = chunks[0]!.length >= 5 ? chunks[0]! : Buffer.concat(chunks);
-      const length = head.readUInt32BE(1);
-      if (limits.maxReceiveMessageSize >= 0 && length > limits.maxReceiveMessageSize) {
-        fail(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${limits.maxReceiveMessageSize})`);
-      } else if (received > 5 + length) {
-        fail(Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${m.path}`);
-      }
+    if (first < 0) {
+      if (received < 5) return;
+      const length = lengthAt(0);
+      if (tooLarge(length)) return;
+      first = 5 + length;
     }
+    if (second < 0) {
+      if (received < first + 5) return;
+      const length = lengthAt(first);
+      if (tooLarge(length)) return;
+      second = first + 5 + length;
+    }
+    if (received >= second) fail(Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${m.path}`);
   });
   stream.on('end', () => {
     if (done) return;
-    if (received < 5) {
+    // A message cut short never completes: grpc-js then has none. The compressed flag without
+    // a `grpc-encoding` means identity there too.
+    if (first < 0 || received < first) {
       fail(Status.UNIMPLEMENTED, `Received no request message for server streaming method ${m.path}`);
       return;
     }
     const frame = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    // A message cut short never completes: grpc-js then has none. The compressed flag without
-    // a `grpc-encoding` means identity there too.
-    if (received !== 5 + frame.readUInt32BE(1)) {
-      fail(Status.UNIMPLEMENTED, `Received no request message for server streaming method ${m.path}`);
-      return;
-    }
     let req: unknown;
     try {
-      req = m.deserialize(frame.subarray(5));
+      req = m.deserialize(frame.subarray(5, first));
     } catch {
       fail(Status.INTERNAL, 'Error deserializing request');
       return;
     }
-    void run(m, req, ctx, stream, limits, finish, fail);
+    run(m, req, ctx, stream, limits, finish, fail).catch((err: unknown) => fail(Status.INTERNAL, `Error answering the call: ${(err as Error)?.message ?? String(err)}`));
   });
 }
 
@@ -194,13 +221,14 @@ async function run(
   try {
     res = await m.handler(req, ctx);
   } catch (err) {
-    m.observe?.(m.path, performance.now() - started, err);
     const e = toServiceError(err);
+    // A rejection without a reason is still a failure to an observer.
+    observe(m, started, err === undefined ? e : err);
     fail(e.code ?? Status.UNKNOWN, e.details ?? '');
     pollAfterAnswer();
     return;
   }
-  m.observe?.(m.path, performance.now() - started, undefined);
+  observe(m, started, undefined);
   let body: Buffer;
   try {
     body = m.serialize(res);
@@ -214,13 +242,31 @@ async function run(
     pollAfterAnswer();
     return;
   }
-  if (!finish()) return;
   const frame = Buffer.allocUnsafe(5 + body.length);
   frame[0] = 0;
   frame.writeUInt32BE(body.length, 1);
   body.copy(frame, 5);
+  if (!finish()) return;
   stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
   stream.end(frame);
   pollAfterAnswer();
+}
+
+/**
+ * wellFormed replaces the lone surrogates of a message, on which `encodeURI` throws (an error
+ * message built from arbitrary bytes), with U+FFFD.
+ */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** observe tells the method's observer, which must not break the call by throwing. */
+function observe(m: UnaryMethod, started: number, err: unknown): void {
+  if (m.observe === undefined) return;
+  try {
+    m.observe(m.path, performance.now() - started, err);
+  } catch {
+    // an observer's own failure is not the call's
+  }
 }
