@@ -3,6 +3,7 @@ import { Metadata, status as Status } from '@grpc/grpc-js';
 import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
 import { pollAfterAnswer } from './busy-poll.js';
 import { cancelledReason, firstValue } from './headers.js';
+import type { CallObserver } from './bind.js';
 import type { CallContext } from './context.js';
 import { toServiceError } from './status.js';
 
@@ -12,7 +13,7 @@ export interface UnaryMethod {
   deserialize: (b: Buffer) => unknown;
   serialize: (v: unknown) => Buffer;
   handler: (req: unknown, ctx: CallContext) => unknown;
-  observe?: (method: string, ms: number, err: unknown) => void;
+  observe?: CallObserver;
 }
 
 /** UnaryLimits are the server's message size limits, in bytes (-1: none). */
