@@ -28,11 +28,14 @@ test('metrics endpoint serves Prometheus text with gRPC, plugin and process fami
     // the namespace first, which waits for the full start.
     assert.equal(d.ctr(['namespaces', 'create', 'metrics-ns']).code, 0);
     assert.equal(d.ctr(['version']).code, 0);
+    // a server-streaming call, served without grpc-js as the unary ones
+    assert.equal(d.ctr(['content', 'ls']).code, 0);
     const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = await res.text();
     assert.match(text, /grpc_server_handled_total\{grpc_service="containerd\.services\.version\.v1\.Version",grpc_method="Version",grpc_code="OK"\} [1-9]/);
+    assert.match(text, /grpc_server_handled_total\{grpc_service="containerd\.services\.content\.v1\.Content",grpc_method="List",grpc_code="OK"\} 1/);
     assert.match(text, /grpc_server_handling_seconds_bucket\{/);
     assert.match(text, /ctrd_plugin_init_seconds\{type="io\.containerd\.grpc\.v1",id="version",status="ok"\}/);
     assert.match(text, /ctrd_process_resident_memory_bytes \d+/);

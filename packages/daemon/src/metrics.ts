@@ -113,7 +113,7 @@ export class DaemonMetrics {
 
   /**
    * instrumentService observes every call of a bound service: those grpc-js serves, through its
-   * implementation, and the unary ones the daemon serves itself, through their observer.
+   * implementation, and those the daemon serves itself, through their observer.
    */
   instrumentService(svc: BoundService): BoundService {
     // A handler's error counts under the status the client was sent, as through grpc-js.
@@ -121,7 +121,7 @@ export class DaemonMetrics {
     return {
       definition: svc.definition,
       implementation: this.instrument(svc.definition, svc.implementation),
-      unary: svc.unary?.map((m) => {
+      direct: svc.direct?.map((m) => {
         const own = m.observe;
         return { ...m, observe: own === undefined ? observe : (path: string, ms: number, err: unknown) => (own(path, ms, err), observe(path, ms, err)) };
       }),

@@ -11,7 +11,7 @@ import type {
 import { pollAfterAnswer } from './busy-poll.js';
 import { callContext, type CallContext } from './context.js';
 import { toServiceError } from './status.js';
-import type { UnaryMethod } from './unary.js';
+import type { DirectMethod } from './direct.js';
 
 /** UnaryHandler answers one request with one response. */
 export type UnaryHandler<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res> | Res;
@@ -40,14 +40,14 @@ export type ServiceHandlers<D> = { [K in keyof D]: HandlerOf<D[K]> };
 export type CallObserver = (method: string, ms: number, err: unknown) => void;
 
 /**
- * BoundService is a definition with an implementation, ready for `server.addService`. `unary`
- * lists its unary methods for a server that serves them without grpc-js's call machinery
- * (`serveUnary`); a service without it is served by grpc-js alone.
+ * BoundService is a definition with an implementation, ready for `server.addService`. `direct`
+ * lists its unary and server-streaming methods for a server that serves them without grpc-js's
+ * call machinery (`serveDirect`); a service without it is served by grpc-js alone.
  */
 export interface BoundService {
   definition: Record<string, MethodDefinition<unknown, unknown>>;
   implementation: UntypedServiceImplementation;
-  unary?: readonly UnaryMethod[];
+  direct?: readonly DirectMethod[];
 }
 
 /**
@@ -139,7 +139,7 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
   observe?: CallObserver,
 ): BoundService {
   const implementation: UntypedServiceImplementation = {};
-  const unary: UnaryMethod[] = [];
+  const direct: DirectMethod[] = [];
   for (const [name, method] of Object.entries(definition)) {
     const handler = (handlers as Record<string, unknown>)[name] as AnyHandler;
     if (typeof handler !== 'function') continue;
@@ -147,9 +147,10 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
     if (!method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, call.request, call, cb, path, observe);
-      unary.push({ path, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
+      direct.push({ path, responseStream: false, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
     } else if (!method.requestStream && method.responseStream) {
       implementation[name] = (call: ServerWritableStream<unknown, unknown>) => void runStreaming(handler, call.request, call, path, observe);
+      direct.push({ path, responseStream: true, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
     } else if (method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, requests(call), call, cb, path, observe);
@@ -157,5 +158,5 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
       implementation[name] = (call: ServerDuplexStream<unknown, unknown>) => void runStreaming(handler, requests(call), call, path, observe);
     }
   }
-  return { definition: definition as BoundService['definition'], implementation, unary };
+  return { definition: definition as BoundService['definition'], implementation, direct };
 }

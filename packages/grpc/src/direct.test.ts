@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { NotFoundError } from '@ctrd/errdefs';
-import { bindService, directlyServable, serveUnary, type ServiceHandlers } from './index.js';
+import { bindService, directlyServable, serveDirect, type ServiceHandlers } from './index.js';
 
-// The direct unary path must answer every call as grpc-js does: each case below runs against a
-// grpc-js server and against a bare HTTP/2 server that serves the same bound methods with
-// serveUnary, and the client-visible outcomes (code, message, response) are compared.
+// The direct path must answer every call as grpc-js does: each case below runs against a grpc-js
+// server and against a bare HTTP/2 server that serves the same bound methods with serveDirect,
+// and the client-visible outcomes (code, message, responses) are compared.
 
 const json = {
   requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)),
@@ -29,7 +29,16 @@ const Def = {
   wait: { path: '/test.Direct/Wait', requestStream: false, responseStream: false, ...json },
   bad: { path: '/test.Direct/Bad', requestStream: false, responseStream: false, ...json },
   big: { path: '/test.Direct/Big', requestStream: false, responseStream: false, ...json },
+  count: { path: '/test.Direct/Count', requestStream: false, responseStream: true, ...json },
+  watch: { path: '/test.Direct/Watch', requestStream: false, responseStream: true, ...json },
 } as const;
+
+/** What a Count request asks for: `n` messages of `size` bytes, then the end or a failure. */
+interface CountRequest {
+  n: number;
+  size?: number;
+  then?: 'fail' | 'bad' | 'big' | 'wait';
+}
 
 const LIMIT = 1000;
 const aborted: string[] = [];
@@ -51,12 +60,31 @@ const handlers: ServiceHandlers<typeof Def> = {
   },
   bad: async () => undefined,
   big: async () => ({ s: 'x'.repeat(2 * LIMIT) }),
+  count: async function* (req, ctx) {
+    const { n, size = 0, then } = req as CountRequest;
+    for (let i = 0; i < n; i++) yield { i, namespace: ctx.namespaceOrUndefined ?? null, pad: 'p'.repeat(size) };
+    if (then === 'fail') throw new NotFoundError('image "x" not found');
+    if (then === 'bad') yield undefined;
+    if (then === 'big') yield { s: 'x'.repeat(2 * LIMIT) };
+    if (then === 'wait') await new Promise((resolve) => setTimeout(resolve, 2000));
+  },
+  watch: async function* (_req, ctx) {
+    // A long-lived stream (as Events.Subscribe): one message, then until the client goes away.
+    try {
+      yield { watching: true };
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      aborted.push(ctx.method);
+    } finally {
+      finished.push(ctx.method);
+    }
+  },
 };
+const finished: string[] = [];
 
 type Mode = 'grpc-js' | 'direct';
 
 async function withServer(mode: Mode, fn: (sock: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'grpc-unary-'));
+  const dir = await mkdtemp(join(tmpdir(), 'grpc-direct-'));
   const sock = join(dir, 's.sock');
   const bound = bindService(Def, handlers);
   let close: () => void;
@@ -66,12 +94,12 @@ async function withServer(mode: Mode, fn: (sock: string) => Promise<void>): Prom
     await new Promise<void>((res, rej) => server.bindAsync(`unix://${sock}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
     close = () => server.forceShutdown();
   } else {
-    const methods = new Map(bound.unary!.map((m) => [m.path, m]));
+    const methods = new Map(bound.direct!.map((m) => [m.path, m]));
     const server = createServer();
     server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       const m = methods.get(String(headers[':path']));
       assert.ok(m && directlyServable(headers), `no direct method for ${headers[':path']}`);
-      serveUnary(m, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT });
+      serveDirect(m, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT });
     });
     await new Promise<void>((res) => server.listen(sock, res));
     close = () => server.close();
@@ -107,6 +135,26 @@ function call(sock: string, path: string, body: Buffer, metadata: Record<string,
       else resolve({ code: grpc.status.OK, details: '', response: JSON.parse(res!.toString()) });
     }),
   );
+}
+
+/** stream makes one server-streaming call with grpc-js's client and collects what it reads. */
+function stream(sock: string, path: string, req: unknown, metadata: Record<string, string>, deadlineMs?: number): Promise<Outcome> {
+  const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 1 << 20, 'grpc.max_send_message_length': 1 << 20 });
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  const id = (b: Buffer) => b;
+  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  const responses: unknown[] = [];
+  return new Promise<Outcome>((resolve) => {
+    const call = client.makeServerStreamRequest(path, id, id, Buffer.from(JSON.stringify(req)), md, options);
+    call.on('data', (b: Buffer) => responses.push(JSON.parse(b.toString())));
+    call.on('error', () => {});
+    call.on('status', (s: grpc.StatusObject) => {
+      client.close();
+      const details = s.code === grpc.status.DEADLINE_EXCEEDED ? s.details.split(' after ')[0]! : s.details;
+      resolve({ code: s.code, details, response: responses });
+    });
+  });
 }
 
 /** raw sends a request stream with the given extra headers and DATA and reads the status back. */
@@ -169,6 +217,20 @@ const CASES: Array<[string, (sock: string) => Promise<Outcome>]> = [
   ['a prefix split from a larger body', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, splitAfter(framed(Buffer.from(JSON.stringify({ s: 'z'.repeat(900) }))), 3, 100))],
   ['a second message cut short', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [framed(Buffer.from('{}')), Buffer.from([0, 0, 0])])],
   ['a second message above the receive limit', (s) => raw(s, Def.echo.path, { 'containerd-namespace': 'ns1' }, [framed(Buffer.from('{}')), Buffer.from([0, 0, 0, 0x20, 0])])],
+  ['a stream of answers with the headers the handler reads', (s) => stream(s, Def.count.path, { n: 3 }, { 'containerd-namespace': 'ns1' })],
+  ['an empty stream', (s) => stream(s, Def.count.path, { n: 0 }, {})],
+  ['a stream that fails before its first answer', (s) => stream(s, Def.count.path, { n: 0, then: 'fail' }, {})],
+  ['a stream that fails after two answers', (s) => stream(s, Def.count.path, { n: 2, then: 'fail' }, {})],
+  ['a stream answer that does not encode', (s) => stream(s, Def.count.path, { n: 1, then: 'bad' }, {})],
+  ['a stream answer above the send limit', (s) => stream(s, Def.count.path, { n: 1, then: 'big' }, {})],
+  ['a stream whose deadline passes after an answer', (s) => stream(s, Def.count.path, { n: 1, then: 'wait' }, {}, 200)],
+  ['a stream whose deadline the server enforces', (s) => raw(s, Def.count.path, { 'grpc-timeout': '50m' }, [framed(Buffer.from('{"n":1,"then":"wait"}'))])],
+  ['a long stream under flow control', (s) => stream(s, Def.count.path, { n: 300, size: 900 }, {})],
+  ['a stream with two request messages', (s) => raw(s, Def.count.path, {}, [framed(Buffer.from('{"n":1}')), framed(Buffer.from('{"n":1}'))])],
+  ['a stream without a request message', (s) => raw(s, Def.count.path, {}, [])],
+  ['a stream of answers, as raw frames', (s) => raw(s, Def.count.path, {}, [framed(Buffer.from('{"n":2}'))])],
+  ['an empty stream, as raw frames', (s) => raw(s, Def.count.path, {}, [framed(Buffer.from('{"n":0}'))])],
+  ['a stream that fails after an answer, as raw frames', (s) => raw(s, Def.count.path, {}, [framed(Buffer.from('{"n":1,"then":"fail"}'))])],
 ];
 
 /** splitAfter cuts a buffer into a piece of `head` bytes and pieces of `size` after it. */
@@ -179,7 +241,7 @@ function splitAfter(b: Buffer, head: number, size: number): Buffer[] {
 }
 
 for (const [name, run] of CASES) {
-  test(`a unary call served directly answers as grpc-js does: ${name}`, { timeout: 20_000 }, async () => {
+  test(`a call served directly answers as grpc-js does: ${name}`, { timeout: 20_000 }, async () => {
     const outcomes: Partial<Record<Mode, Outcome>> = {};
     for (const mode of ['grpc-js', 'direct'] as const) await withServer(mode, async (sock) => void (outcomes[mode] = await run(sock)));
     assert.deepEqual(outcomes.direct, outcomes['grpc-js']);
@@ -205,10 +267,10 @@ test('a handler served directly sees its deadline and the client going away on i
 test('an error message with a lone surrogate is answered, the surrogate replaced', { timeout: 20_000 }, async () => {
   // grpc-js's encodeURI of such a message throws (and takes its server down); the direct path answers.
   const bound = bindService({ fail: Def.fail }, { fail: async () => Promise.reject(new NotFoundError('name \ud800 bad')) });
-  const dir = await mkdtemp(join(tmpdir(), 'grpc-unary-'));
+  const dir = await mkdtemp(join(tmpdir(), 'grpc-direct-'));
   const sock = join(dir, 's.sock');
   const server = createServer();
-  server.on('stream', (stream, headers) => serveUnary(bound.unary![0]!, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT }));
+  server.on('stream', (stream, headers) => serveDirect(bound.direct![0]!, stream, headers, { maxReceiveMessageSize: LIMIT, maxSendMessageSize: LIMIT }));
   await new Promise<void>((res) => server.listen(sock, res));
   try {
     const out = await raw(sock, Def.fail.path, {}, [framed(Buffer.from('{}'))]);
@@ -226,4 +288,70 @@ test('directlyServable leaves compressed and non-gRPC requests to grpc-js', () =
   assert.equal(directlyServable({ 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }), false);
   assert.equal(directlyServable({ 'content-type': 'text/plain' }), false);
   assert.equal(directlyServable({}), false);
+});
+
+test('a stream served directly stops its handler when the client goes away', { timeout: 20_000 }, async () => {
+  await withServer('direct', async (sock) => {
+    aborted.length = 0;
+    finished.length = 0;
+    const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure());
+    const id = (b: Buffer) => b;
+    const call = client.makeServerStreamRequest(Def.watch.path, id, id, Buffer.from('{}'), new grpc.Metadata(), {});
+    call.on('error', () => {});
+    await new Promise((resolve) => call.once('data', resolve));
+    call.cancel();
+    for (let i = 0; i < 100 && finished.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    client.close();
+    assert.deepEqual(aborted, [Def.watch.path]);
+    assert.deepEqual(finished, [Def.watch.path]);
+  });
+});
+
+test('a stream served directly waits for a slow client instead of buffering the whole answer', { timeout: 20_000 }, async () => {
+  const SIZE = 256 << 10;
+  const COUNT = 128;
+  let produced = 0;
+  const Big = { list: { path: '/test.Direct/List', requestStream: false, responseStream: true, ...json } } as const;
+  const bound = bindService(Big, {
+    list: async function* () {
+      for (let i = 0; i < COUNT; i++) {
+        produced++;
+        yield { i, pad: String(i % 10).repeat(SIZE) };
+      }
+    },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'grpc-direct-'));
+  const sock = join(dir, 's.sock');
+  const server = createServer();
+  server.on('stream', (s, headers) => serveDirect(bound.direct![0]!, s, headers, { maxReceiveMessageSize: -1, maxSendMessageSize: -1 }));
+  await new Promise<void>((res) => server.listen(sock, res));
+  const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const id = (b: Buffer) => b;
+  const call = client.makeServerStreamRequest(Big.list.path, id, id, Buffer.from('{}'), new grpc.Metadata(), {});
+  call.on('error', () => {});
+  try {
+    const seen: number[] = [];
+    let intact = true;
+    call.on('data', (b: Buffer) => {
+      const msg = JSON.parse(b.toString()) as { i: number; pad: string };
+      seen.push(msg.i);
+      intact &&= msg.pad.length === SIZE && msg.pad === String(msg.i % 10).repeat(SIZE);
+    });
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    // 4 MiB may wait in the server's buffer, as much again in the transport (grpc-js serving
+    // this stream: 32 messages of the 128).
+    assert.ok(produced < 48, `the handler ran ${produced} messages ahead of a client that stopped reading`);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.resume();
+    assert.equal((await status).code, grpc.status.OK);
+    assert.deepEqual(seen, Array.from({ length: COUNT }, (_, i) => i));
+    assert.ok(intact, 'a message arrived changed');
+  } finally {
+    call.cancel();
+    client.close();
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
