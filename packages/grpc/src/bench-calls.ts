@@ -1,13 +1,14 @@
 /**
  * A micro benchmark of the per-call cost of the binding layer (not a test, not exported): a
  * grpc-js server in this process with a unary and a server-streaming method, bound through
- * `bindService` (or registered directly on grpc-js, as the floor; or, with `--mode h2`, no
- * grpc-js at all: a bare `node:http2` server that frames the same answers and sends
- * `grpc-status: 0` as trailers, the least any Node server pays), driven over a unix socket by a
+ * `bindService` (or registered directly on grpc-js, as the floor; or, with `--mode direct`, the
+ * bound methods served by `serveDirect` from a bare `node:http2` server, as the daemon serves
+ * them; or, with `--mode h2`, no grpc-js at all: a bare `node:http2` server that frames the same
+ * answers and sends `grpc-status: 0` as trailers, the least any Node server pays), driven over a unix socket by a
  * grpc-js client in a child process that makes one call at a time. It prints the server's CPU time
  * (user + system, from `process.cpuUsage`) per call, which other load on the machine barely moves.
  *
- *   node packages/grpc/dist/bench-calls.js [--mode bound|raw|h2] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
+ *   node packages/grpc/dist/bench-calls.js [--mode bound|raw|direct|h2] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
  *     [--server-options '{"grpc.enable_channelz":0}']
  *
  * With `--perf` it also counts the server's instructions per call (`perf stat`, run as root).
@@ -19,7 +20,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer as createH2Server } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { bindService } from './bind.js';
+import { bindService, type BoundService } from './bind.js';
+import { directlyServable, serveDirect } from './direct.js';
 
 const PAYLOAD = Buffer.alloc(32 * 1024, 7);
 const SMALL = Buffer.alloc(200, 1);
@@ -62,15 +64,20 @@ async function client(sock: string): Promise<void> {
 }
 
 function implementation(mode: string, poll: string): grpc.UntypedServiceImplementation {
-  if (mode === 'raw') {
-    return {
-      info: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, SMALL),
-      read: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
-        call.write(PAYLOAD);
-        call.end();
-      },
-    };
-  }
+  return mode === 'raw' ? rawImplementation() : bound(poll).implementation;
+}
+
+function rawImplementation(): grpc.UntypedServiceImplementation {
+  return {
+    info: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, SMALL),
+    read: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+      call.write(PAYLOAD);
+      call.end();
+    },
+  };
+}
+
+function bound(poll: string): BoundService {
   return bindService(Def, {
     info: async (_req: Buffer, ctx) => {
       if (ctx.namespace === '') throw new Error('unreachable');
@@ -86,7 +93,7 @@ function implementation(mode: string, poll: string): grpc.UntypedServiceImplemen
           if (ctx.namespace === '') throw new Error('unreachable');
           for (let i = 0; i < 1 && !ctx.cancelled; i++) yield PAYLOAD;
         },
-  }).implementation;
+  });
 }
 
 /**
@@ -139,6 +146,22 @@ async function listenH2(sock: string): Promise<() => void> {
   return () => srv.close();
 }
 
+/** listenDirect serves the bound methods with serveDirect from a bare HTTP/2 server and returns its closer. */
+async function listenDirect(sock: string, poll: string): Promise<() => void> {
+  const methods = new Map((bound(poll).direct ?? []).map((m) => [m.path, m]));
+  const srv = createH2Server();
+  srv.on('stream', (stream, headers) => {
+    const m = methods.get(String(headers[':path']));
+    if (m === undefined || !directlyServable(headers)) {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
+      return;
+    }
+    serveDirect(m, stream, headers, { maxReceiveMessageSize: 4 << 20, maxSendMessageSize: -1 });
+  });
+  await new Promise<void>((res) => srv.listen(sock, res));
+  return () => srv.close();
+}
+
 /** listenGrpc serves both methods from a grpc-js server and returns its closer. */
 async function listenGrpc(sock: string, mode: string, poll: string, serverOptions: grpc.ServerOptions): Promise<() => void> {
   const srv = new grpc.Server(serverOptions);
@@ -150,7 +173,7 @@ async function listenGrpc(sock: string, mode: string, poll: string, serverOption
 async function server(mode: string, poll: string, calls: number, rounds: number, verbose: boolean, perf: boolean, serverOptions: grpc.ServerOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
   const sock = join(dir, 's.sock');
-  const close = mode === 'h2' ? await listenH2(sock) : await listenGrpc(sock, mode, poll, serverOptions);
+  const close = mode === 'h2' ? await listenH2(sock) : mode === 'direct' ? await listenDirect(sock, poll) : await listenGrpc(sock, mode, poll, serverOptions);
   const child = fork(process.argv[1]!, ['--client', sock], { execArgv: [] });
   const next = () => new Promise<unknown>((res) => child.once('message', res));
   await next();
