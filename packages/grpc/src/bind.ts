@@ -10,6 +10,7 @@ import type {
 } from '@grpc/grpc-js';
 import { pollAfterAnswer } from './busy-poll.js';
 import { callContext, type CallContext } from './context.js';
+import { drained } from './drained.js';
 import { toServiceError } from './status.js';
 import type { DirectMethod } from './direct.js';
 
@@ -56,19 +57,6 @@ export interface BoundService {
  */
 function requests(call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): AsyncIterable<unknown> {
   return (call as unknown as Readable).iterator({ destroyOnReturn: false });
-}
-
-/** drained waits until a call can take more responses (HTTP/2 flow control) or is closed. */
-function drained(call: NodeJS.EventEmitter): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      call.off('drain', done);
-      call.off('close', done);
-      resolve();
-    };
-    call.once('drain', done);
-    call.once('close', done);
-  });
 }
 
 type AnyHandler = (input: unknown, ctx: CallContext) => unknown;

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
 import { pollAfterAnswer } from './busy-poll.js';
+import { drained } from './drained.js';
 import { cancelledReason, firstValue } from './headers.js';
 import type { CallObserver } from './bind.js';
 import type { CallContext } from './context.js';
@@ -322,16 +323,7 @@ class DirectCall {
       stream.write(frame[1]);
       stream.uncork();
     }
-    if (stream.writableLength < PIPELINE_BYTES) return undefined;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        stream.off('drain', done);
-        stream.off('close', done);
-        resolve();
-      };
-      stream.once('drain', done);
-      stream.once('close', done);
-    });
+    return stream.writableLength < PIPELINE_BYTES ? undefined : drained(stream);
   }
 }
 
