@@ -132,13 +132,15 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
     const handler = (handlers as Record<string, unknown>)[name] as AnyHandler;
     if (typeof handler !== 'function') continue;
     const path = method.path;
+    if (!method.requestStream) {
+      // One request message: the direct path can serve it too.
+      direct.push({ path, responseStream: method.responseStream, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
+    }
     if (!method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, call.request, call, cb, path, observe);
-      direct.push({ path, responseStream: false, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
     } else if (!method.requestStream && method.responseStream) {
       implementation[name] = (call: ServerWritableStream<unknown, unknown>) => void runStreaming(handler, call.request, call, path, observe);
-      direct.push({ path, responseStream: true, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
     } else if (method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerReadableStream<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, requests(call), call, cb, path, observe);

@@ -120,13 +120,19 @@ interface Outcome {
   fields?: string[];
 }
 
-/** call makes one unary call with grpc-js's client, as raw bytes. */
-function call(sock: string, path: string, body: Buffer, metadata: Record<string, string>, deadlineMs?: number): Promise<Outcome> {
+const id = (b: Buffer) => b;
+
+/** clientFor makes a grpc-js client of the socket, the call's metadata and its options. */
+function clientFor(sock: string, metadata: Record<string, string>, deadlineMs?: number) {
   const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 1 << 20, 'grpc.max_send_message_length': 1 << 20 });
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  const id = (b: Buffer) => b;
-  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  return { client, md, options: deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs } };
+}
+
+/** call makes one unary call with grpc-js's client, as raw bytes. */
+function call(sock: string, path: string, body: Buffer, metadata: Record<string, string>, deadlineMs?: number): Promise<Outcome> {
+  const { client, md, options } = clientFor(sock, metadata, deadlineMs);
   return new Promise<Outcome>((resolve) =>
     client.makeUnaryRequest(path, id, id, body, md, options, (err, res) => {
       client.close();
@@ -139,11 +145,7 @@ function call(sock: string, path: string, body: Buffer, metadata: Record<string,
 
 /** stream makes one server-streaming call with grpc-js's client and collects what it reads. */
 function stream(sock: string, path: string, req: unknown, metadata: Record<string, string>, deadlineMs?: number): Promise<Outcome> {
-  const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 1 << 20, 'grpc.max_send_message_length': 1 << 20 });
-  const md = new grpc.Metadata();
-  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-  const id = (b: Buffer) => b;
-  const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+  const { client, md, options } = clientFor(sock, metadata, deadlineMs);
   const responses: unknown[] = [];
   return new Promise<Outcome>((resolve) => {
     const call = client.makeServerStreamRequest(path, id, id, Buffer.from(JSON.stringify(req)), md, options);
@@ -254,7 +256,6 @@ test('a handler served directly sees its deadline and the client going away on i
     const expired = await call(sock, Def.wait.path, Buffer.from('{}'), {}, 50);
     assert.equal(expired.code, grpc.status.DEADLINE_EXCEEDED);
     const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure());
-    const id = (b: Buffer) => b;
     const pending = client.makeUnaryRequest(Def.wait.path, id, id, Buffer.from('{}'), new grpc.Metadata(), () => {});
     await new Promise((r) => setTimeout(r, 100));
     pending.cancel();
@@ -295,7 +296,6 @@ test('a stream served directly stops its handler when the client goes away', { t
     aborted.length = 0;
     finished.length = 0;
     const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure());
-    const id = (b: Buffer) => b;
     const call = client.makeServerStreamRequest(Def.watch.path, id, id, Buffer.from('{}'), new grpc.Metadata(), {});
     call.on('error', () => {});
     await new Promise((resolve) => call.once('data', resolve));
@@ -326,7 +326,6 @@ test('a stream served directly waits for a slow client instead of buffering the 
   server.on('stream', (s, headers) => serveDirect(bound.direct![0]!, s, headers, { maxReceiveMessageSize: -1, maxSendMessageSize: -1 }));
   await new Promise<void>((res) => server.listen(sock, res));
   const client = new grpc.Client(`unix://${sock}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
-  const id = (b: Buffer) => b;
   const call = client.makeServerStreamRequest(Big.list.path, id, id, Buffer.from('{}'), new grpc.Metadata(), {});
   call.on('error', () => {});
   try {

@@ -297,12 +297,8 @@ class DirectCall {
     const frame = this.#frame(res);
     if (frame === undefined || !this.#settle()) return;
     this.#respond();
-    if (frame.length === 1) this.#stream.end(frame[0]);
-    else {
-      this.#stream.cork();
-      this.#stream.write(frame[0]);
-      this.#stream.end(frame[1]);
-    }
+    this.#write(frame);
+    this.#stream.end();
   }
 
   /**
@@ -314,16 +310,21 @@ class DirectCall {
     const frame = this.#frame(res);
     if (frame === undefined) return undefined;
     if (!this.#headersSent) this.#respond();
+    this.#write(frame);
+    return this.#stream.writableLength < PIPELINE_BYTES ? undefined : drained(this.#stream);
+  }
+
+  /** write hands a framed message to the stream: a prefix and its message go as one writev, as the copy would have. */
+  #write(frame: Buffer[]): void {
     const stream = this.#stream;
-    if (frame.length === 1) stream.write(frame[0]);
-    else {
-      // One write of both to the session (writev), as the copy would have been.
-      stream.cork();
+    if (frame.length === 1) {
       stream.write(frame[0]);
-      stream.write(frame[1]);
-      stream.uncork();
+      return;
     }
-    return stream.writableLength < PIPELINE_BYTES ? undefined : drained(stream);
+    stream.cork();
+    stream.write(frame[0]);
+    stream.write(frame[1]);
+    stream.uncork();
   }
 }
 
