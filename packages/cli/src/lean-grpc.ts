@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { encodeHeaders, HpackDecoder, type Header } from './hpack.js';
+import { encodeHeaders, HpackDecoder, type Header } from '@ctrd/grpc/hpack';
 import { wireFields } from './proto-wire.js';
 
 /**

@@ -3,12 +3,12 @@
  * grpc-js server in this process with a unary and a server-streaming method, bound through
  * `bindService` (or registered directly on grpc-js, as the floor; or, with `--mode direct`, the
  * bound methods served by `serveDirect` from a bare `node:http2` server, as the daemon serves
- * them; or, with `--mode h2`, no grpc-js at all: a bare `node:http2` server that frames the same
+ * them; or, with `--mode own`, by the daemon's own `GrpcServer`; or, with `--mode h2`, no grpc-js at all: a bare `node:http2` server that frames the same
  * answers and sends `grpc-status: 0` as trailers, the least any Node server pays), driven over a unix socket by a
  * grpc-js client in a child process that makes one call at a time. It prints the server's CPU time
  * (user + system, from `process.cpuUsage`) per call, which other load on the machine barely moves.
  *
- *   node packages/grpc/dist/bench-calls.js [--mode bound|raw|direct|h2] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
+ *   node packages/grpc/dist/bench-calls.js [--mode bound|raw|direct|own|h2] [--poll signal|cancelled] [--calls 5000] [--rounds 3] [--verbose] [--perf]
  *     [--server-options '{"grpc.enable_channelz":0}']
  *
  * With `--perf` it also counts the server's instructions per call (`perf stat`, run as root).
@@ -22,6 +22,7 @@ import { createServer as createH2Server } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { bindService, type BoundService } from './bind.js';
 import { directlyServable, serveDirect } from './direct.js';
+import { GrpcServer } from './server.js';
 
 const PAYLOAD = Buffer.alloc(32 * 1024, 7);
 const SMALL = Buffer.alloc(200, 1);
@@ -147,6 +148,14 @@ async function listenH2(sock: string): Promise<() => void> {
 }
 
 /** listenDirect serves the bound methods with serveDirect from a bare HTTP/2 server and returns its closer. */
+/** listenOwn serves the bound methods from the daemon's own HTTP/2 and gRPC server. */
+async function listenOwn(sock: string, poll: string): Promise<() => void> {
+  const srv = new GrpcServer({ maxReceiveMessageSize: 4 << 20, maxSendMessageSize: -1, streamWindow: 4 << 20, connectionWindow: 8 << 20 });
+  srv.addService(bound(poll));
+  await srv.listen(sock);
+  return () => srv.forceShutdown();
+}
+
 async function listenDirect(sock: string, poll: string): Promise<() => void> {
   const methods = new Map((bound(poll).direct ?? []).map((m) => [m.path, m]));
   const srv = createH2Server();
@@ -173,7 +182,14 @@ async function listenGrpc(sock: string, mode: string, poll: string, serverOption
 async function server(mode: string, poll: string, calls: number, rounds: number, verbose: boolean, perf: boolean, serverOptions: grpc.ServerOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-calls-'));
   const sock = join(dir, 's.sock');
-  const close = mode === 'h2' ? await listenH2(sock) : mode === 'direct' ? await listenDirect(sock, poll) : await listenGrpc(sock, mode, poll, serverOptions);
+  const close =
+    mode === 'h2'
+      ? await listenH2(sock)
+      : mode === 'direct'
+        ? await listenDirect(sock, poll)
+        : mode === 'own'
+          ? await listenOwn(sock, poll)
+          : await listenGrpc(sock, mode, poll, serverOptions);
   const child = fork(process.argv[1]!, ['--client', sock], { execArgv: [] });
   const next = () => new Promise<unknown>((res) => child.once('message', res));
   await next();

@@ -42,8 +42,9 @@ export type CallObserver = (method: string, ms: number, err: unknown) => void;
 
 /**
  * BoundService is a definition with an implementation, ready for `server.addService`. `direct`
- * lists its unary and server-streaming methods for a server that serves them without grpc-js's
- * call machinery (`serveDirect`); a service without it is served by grpc-js alone.
+ * lists its methods for a server that serves them without grpc-js's call machinery (the daemon's
+ * own `GrpcServer` all of them, `serveDirect` in a grpc-js server those that read one request); a
+ * service without it is served by grpc-js alone.
  */
 export interface BoundService {
   definition: Record<string, MethodDefinition<unknown, unknown>>;
@@ -132,10 +133,15 @@ export function bindService<D extends Record<string, MethodDefinition<any, any>>
     const handler = (handlers as Record<string, unknown>)[name] as AnyHandler;
     if (typeof handler !== 'function') continue;
     const path = method.path;
-    if (!method.requestStream) {
-      // One request message: the direct path can serve it too.
-      direct.push({ path, responseStream: method.responseStream, deserialize: method.requestDeserialize, serialize: method.responseSerialize, handler, observe });
-    }
+    direct.push({
+      path,
+      requestStream: method.requestStream,
+      responseStream: method.responseStream,
+      deserialize: method.requestDeserialize,
+      serialize: method.responseSerialize,
+      handler,
+      observe,
+    });
     if (!method.requestStream && !method.responseStream) {
       implementation[name] = (call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) =>
         void runUnary(handler, call.request, call, cb, path, observe);

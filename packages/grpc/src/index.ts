@@ -1,9 +1,8 @@
 /**
  * `@ctrd/grpc` is the service edge: the one place where errdefs classes become gRPC status codes
  * (and, in clients, codes become classes again), where the `containerd-namespace` and
- * `containerd-lease` headers are read, and where typed async handlers are bound to grpc-js (the
- * daemon serves their unary and server-streaming methods itself, `serveDirect`, and leaves the
- * rest to grpc-js).
+ * `containerd-lease` headers are read, and where typed async handlers are bound to a server:
+ * grpc-js's, or the daemon's own `GrpcServer`, which speaks HTTP/2 and gRPC itself.
  *
  * @packageDocumentation
  */
@@ -11,6 +10,7 @@ export * from './status.js';
 export * from './context.js';
 export * from './bind.js';
 export * from './direct.js';
+export * from './server.js';
 export * from './busy-poll.js';
 export * from './service-plugin.js';
 export * from './options.js';

@@ -1,7 +1,7 @@
 /**
- * HTTP/2 header compression (RFC 7541), as much as a client of a few gRPC calls needs: a decoder
- * of whatever a server sends (static and dynamic table, Huffman-coded strings) and an encoder
- * that writes every field as a plain literal, which needs no state shared with the server.
+ * HTTP/2 header compression (RFC 7541), as much as gRPC's two sides need: a decoder of whatever
+ * the peer sends (static and dynamic table, Huffman-coded strings) and an encoder that writes
+ * every field as a plain literal, which needs no state shared with the peer.
  */
 
 /** HpackError is a header block that does not decode. */
