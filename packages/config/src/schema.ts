@@ -10,6 +10,8 @@ export interface GrpcConfig {
   max_recv_message_size: number;
   max_send_message_size: number;
   busy_poll_us: number;
+  /** which server answers on the socket: ctrd's own HTTP/2 and gRPC, or grpc-js on node:http2. */
+  server: 'ctrd' | 'grpc-js';
 }
 
 /**
@@ -107,6 +109,7 @@ export function defaultConfig(): DaemonConfig {
       max_recv_message_size: 16 * 1024 * 1024,
       max_send_message_size: 16 * 1024 * 1024,
       busy_poll_us: DEFAULT_BUSY_POLL_US,
+      server: 'ctrd',
     },
     ttrpc: { address: '', uid: 0, gid: 0 },
     debug: { address: '', uid: 0, gid: 0, level: 'info', format: 'text' },
@@ -149,6 +152,12 @@ export const TOP_SCHEMA: ConfigSchema = {
         doc: 'After each answer, keep polling for the next call for this many microseconds before the event loop sleeps: '
           + 'a client making calls one after the other then does not wait for a sleeping CPU to wake (Go\'s runtime, '
           + 'containerd\'s, spins likewise). Spends CPU for latency; 0 turns it off.',
+      },
+      server: {
+        type: 'string',
+        enum: ['ctrd', 'grpc-js'],
+        doc: 'What answers on the socket: "ctrd", the daemon\'s own HTTP/2 and gRPC (about half the CPU per call), '
+          + 'or "grpc-js" on Node\'s HTTP/2. Both serve the same API the same way.',
       },
     },
   },

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
-import type * as grpc from '@grpc/grpc-js';
 import { isGrpcServicePlugin, type BoundService } from '@ctrd/grpc';
 import { ttrpcAddressOf, type DaemonConfig } from '@ctrd/config';
 import { Kernel, PluginType, type Registration } from '@ctrd/plugin';
@@ -32,7 +31,6 @@ export class Daemon {
   readonly ttrpcAddress: string;
   readonly #log: Logger;
   readonly #early: EarlyServer;
-  readonly #grpc: grpc.Server;
   readonly #ttrpc = new TtrpcServer();
   #metrics?: DaemonMetrics;
   #stopped?: Promise<void>;
@@ -43,7 +41,6 @@ export class Daemon {
     this.address = opts.config.grpc.address;
     this.ttrpcAddress = ttrpcAddressOf(opts.config);
     this.#early = early;
-    this.#grpc = early.server;
   }
 
   /** start boots every plugin and begins serving. */
@@ -117,10 +114,10 @@ export class Daemon {
     this.#log.info('stopping ctrd');
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
-        this.#grpc.forceShutdown();
+        this.#early.forceShutdown();
         resolve();
       }, 3000);
-      this.#grpc.tryShutdown(() => {
+      this.#early.tryShutdown(() => {
         clearTimeout(force);
         resolve();
       });

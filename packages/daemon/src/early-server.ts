@@ -6,7 +6,7 @@ import { IntrospectionService } from '@ctrd/api/gen/containerd/services/introspe
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonConfig } from '@ctrd/config';
-import { bindService, directlyServable, NO_CHANNELZ, serveDirect, setBusyPoll, type BoundService, type DirectMethod } from '@ctrd/grpc';
+import { bindService, directlyServable, GrpcServer, NO_CHANNELZ, serveDirect, setBusyPoll, type BoundService, type DirectMethod } from '@ctrd/grpc';
 import { prepareSocket, secureSocket } from './socket.js';
 import { INTROSPECTION_PLUGIN, serverUUID } from './server-uuid.js';
 import { REVISION, VERSION } from './version.js';
@@ -30,6 +30,8 @@ export interface EarlyServerOptions {
   /** the quiet and the longest wait of `pause` (QUIET_MS, MAX_PAUSE_MS by default). */
   quietMs?: number;
   maxPauseMs?: number;
+  /** what answers on the socket (`[grpc] server`): the daemon's own server (the default) or grpc-js. */
+  server?: 'ctrd' | 'grpc-js';
 }
 
 /** earlyServerOptions derives the early gRPC server's options from the daemon config. */
@@ -43,6 +45,7 @@ export function earlyServerOptions(config: DaemonConfig): EarlyServerOptions {
     gid: config.grpc.gid,
     version: !config.disabled_plugins.includes('io.containerd.grpc.v1.version'),
     uuidDir: config.disabled_plugins.includes(INTROSPECTION_PLUGIN) ? undefined : join(config.root, INTROSPECTION_PLUGIN),
+    server: config.grpc.server,
   };
 }
 
@@ -79,13 +82,19 @@ type ServerInternals = { handlers?: Map<string, unknown>; onStreamOpened?: (stre
  * client) after `refuse`. When the gRPC library offers no hook to hold calls, the server is only
  * bound by `open`, after the plugins loaded.
  *
- * Through the same hook it serves the unary and server-streaming methods of services bound with
- * `bindService` itself (`serveDirect`: 25–60 µs less daemon CPU per call than grpc-js's call
+ * By default the socket is served by the daemon's own HTTP/2 and gRPC server (`GrpcServer`),
+ * which serves every method of the services bound with `bindService` at about half the CPU per
+ * call of node:http2 and grpc-js. With `server: 'grpc-js'` a grpc-js server answers instead;
+ * through the hook that holds calls it serves the unary and server-streaming methods of bound
+ * services itself (`serveDirect`: 25–60 µs less daemon CPU per call than grpc-js's call
  * machinery, see bench/README.md); methods that read a stream of requests, services bound
- * otherwise and compressed calls stay with grpc-js.
+ * otherwise and compressed calls stay with grpc-js there.
  */
 export class EarlyServer {
-  readonly server: grpc.Server;
+  /** grpc-js's server, when it serves the socket (`server: 'grpc-js'`). */
+  readonly server: grpc.Server | undefined;
+  /** the daemon's own server, when it serves the socket (the default). */
+  readonly own: GrpcServer | undefined;
   readonly address: string;
   readonly #opts: EarlyServerOptions;
   #state: 'loading' | 'open' | 'refused' = 'loading';
@@ -104,11 +113,20 @@ export class EarlyServer {
   private constructor(opts: EarlyServerOptions) {
     this.#opts = opts;
     this.address = opts.address;
-    this.server = new grpc.Server({
-      ...NO_CHANNELZ,
-      'grpc.max_receive_message_length': opts.maxRecvMessageSize,
-      'grpc.max_send_message_length': opts.maxSendMessageSize,
-    });
+    if (opts.server === 'grpc-js') {
+      this.server = new grpc.Server({
+        ...NO_CHANNELZ,
+        'grpc.max_receive_message_length': opts.maxRecvMessageSize,
+        'grpc.max_send_message_length': opts.maxSendMessageSize,
+      });
+    } else {
+      this.own = new GrpcServer({
+        maxReceiveMessageSize: opts.maxRecvMessageSize,
+        maxSendMessageSize: opts.maxSendMessageSize,
+        streamWindow: STREAM_WINDOW,
+        connectionWindow: SESSION_WINDOW,
+      });
+    }
   }
 
   /** listen prepares the socket (refusing when another daemon serves there), binds and serves Version. */
@@ -116,7 +134,8 @@ export class EarlyServer {
     const s = new EarlyServer(opts);
     if (opts.busyPollMicros !== undefined) setBusyPoll(opts.busyPollMicros);
     await prepareSocket(opts.address);
-    if (!s.#holdCalls()) return s;
+    if (s.own !== undefined) s.#holdOwn();
+    else if (!s.#holdCalls()) return s;
     if (opts.version) s.#early.push(bindService(VersionService, { version: async () => ({ version: VERSION, revision: REVISION }) }));
     const uuidDir = opts.uuidDir;
     if (uuidDir !== undefined) {
@@ -137,8 +156,12 @@ export class EarlyServer {
   }
 
   #add(svc: BoundService): void {
-    this.server.addService(svc.definition, svc.implementation);
-    for (const m of svc.direct ?? []) this.#direct.set(m.path, m);
+    if (this.own !== undefined) {
+      this.own.addService(svc);
+      return;
+    }
+    this.server!.addService(svc.definition, svc.implementation);
+    for (const m of svc.direct ?? []) if (!m.requestStream) this.#direct.set(m.path, m);
   }
 
   /**
@@ -146,7 +169,10 @@ export class EarlyServer {
    * loaded, before `open`.
    */
   addServices(services: Iterable<BoundService>): void {
-    for (const svc of this.#early.splice(0)) this.server.removeService(svc.definition);
+    for (const svc of this.#early.splice(0)) {
+      if (this.own !== undefined) this.own.removeService(svc);
+      else this.server!.removeService(svc.definition);
+    }
     this.#direct.clear();
     for (const svc of services) this.#add(svc);
   }
@@ -167,7 +193,8 @@ export class EarlyServer {
     for (;;) {
       const now = performance.now();
       const wait = Math.min(this.#lastHeard + quiet, until) - now;
-      if (this.#state !== 'loading' || this.#sessions.size === 0 || wait <= 0) return;
+      const connected = this.own !== undefined ? this.own.connections > 0 : this.#sessions.size > 0;
+      if (this.#state !== 'loading' || !connected || wait <= 0) return;
       await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(wait)));
     }
   }
@@ -190,16 +217,32 @@ export class EarlyServer {
   /** close stops serving at once and removes the socket, for a start-up that failed before the Daemon took over. */
   async close(): Promise<void> {
     this.refuse();
-    this.server.forceShutdown();
+    this.forceShutdown();
     if (this.#bound) await unlink(this.address).catch(() => {});
   }
 
+  /** tryShutdown stops taking connections and calls back once the calls under way have finished. */
+  tryShutdown(cb: () => void): void {
+    if (this.own !== undefined) this.own.tryShutdown(cb);
+    else this.server!.tryShutdown(() => cb());
+  }
+
+  /** forceShutdown closes every connection at once. */
+  forceShutdown(): void {
+    if (this.own !== undefined) this.own.forceShutdown();
+    else this.server!.forceShutdown();
+  }
+
   async #bind(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.server.bindAsync(`unix://${this.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-    );
+    if (this.own !== undefined) await this.own.listen(this.address);
+    else {
+      const server = this.server!;
+      await new Promise<void>((resolve, reject) =>
+        server.bindAsync(`unix://${this.address}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      );
+      this.#watchSessions();
+    }
     this.#bound = true;
-    this.#watchSessions();
     await secureSocket(this.address, this.#opts.uid, this.#opts.gid);
   }
 
@@ -208,7 +251,7 @@ export class EarlyServer {
    * them, and follows their connections and calls for `pause`.
    */
   #watchSessions(): void {
-    const servers = (this.server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+    const servers = (this.server! as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
     if (!(servers instanceof Map)) return;
     for (const h2server of servers.keys()) {
       const widen = typeof h2server.updateSettings === 'function';
@@ -244,8 +287,27 @@ export class EarlyServer {
 
   /** unwatch stops following the connections once loading is over: `pause` no longer waits. */
   #unwatch(): void {
+    if (this.own !== undefined) this.own.heard = undefined;
     for (const stop of this.#sessions.values()) stop();
     this.#sessions.clear();
+  }
+
+  /**
+   * holdOwn has the own server hold a call to a method not served yet until `open`, refuse it
+   * after `refuse`, and tell `pause` of the clients' connections and calls while loading.
+   */
+  #holdOwn(): void {
+    const own = this.own!;
+    own.heard = () => this.#heard();
+    own.unrouted = (_path, serve, refuse) => {
+      if (this.#state === 'open') return false;
+      if (this.#state === 'refused') {
+        refuse();
+        return true;
+      }
+      this.#held.push(() => (this.#state === 'refused' && !own.has(_path) ? refuse() : serve()));
+      return true;
+    };
   }
 
   /**
@@ -253,7 +315,7 @@ export class EarlyServer {
    * yet waits for `open`. It reports false when the library's dispatch methods are not there.
    */
   #holdCalls(): boolean {
-    const internals = this.server as unknown as ServerInternals;
+    const internals = this.server! as unknown as ServerInternals;
     const names = ['_streamHandler', '_channelzHandler'] as const;
     if (!(internals.handlers instanceof Map) || names.some((n) => typeof internals[n] !== 'function')) return false;
     const early = this;

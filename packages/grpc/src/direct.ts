@@ -550,7 +550,7 @@ class DirectCall {
   /** status ends the call with a status; an error also aborts the handler's signal, as in grpc-js. */
   status(code: number, details: string): void {
     if (!this.#settle()) return;
-    const message = code === Status.OK ? 'OK' : encodeURI(wellFormed(details));
+    const message = code === Status.OK ? 'OK' : grpcMessage(details);
     if (!this.#headersSent) this.#stream.trailersOnly(code, message);
     else this.#stream.finish(code, message);
     if (code !== Status.OK) this.ctx.cancel();
@@ -658,6 +658,26 @@ function failed(call: DirectCall, started: number, err: unknown): void {
   observe(call.m, started, err === undefined ? e : err);
   call.status(e.code ?? Status.UNKNOWN, e.details ?? '');
   pollAfterAnswer();
+}
+
+/**
+ * MAX_MESSAGE_BYTES bounds an error's `grpc-message` as sent. The header block that carries it
+ * must fit the client's limit on a header list (node:http2's default is 64 KiB; a block above it
+ * ends the whole connection with COMPRESSION_ERROR, failing the other calls on it); a message
+ * built from a client's input (a name of 70 KB) is cut, the cut said.
+ */
+export const MAX_MESSAGE_BYTES = 8 << 10;
+
+/** grpcMessage percent-encodes an error's details for `grpc-message`, at most MAX_MESSAGE_BYTES of them. */
+export function grpcMessage(details: string): string {
+  let text = wellFormed(details);
+  let encoded = encodeURI(text);
+  while (encoded.length > MAX_MESSAGE_BYTES) {
+    // Cut by characters, never inside an escape; each round at least halves the excess.
+    text = wellFormed(text.slice(0, Math.floor((text.length * MAX_MESSAGE_BYTES) / encoded.length) - 16));
+    encoded = `${encodeURI(text)}%20(cut)`;
+  }
+  return encoded;
 }
 
 /**

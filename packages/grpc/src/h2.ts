@@ -291,6 +291,7 @@ export class H2Connection {
       for (const b of out) socket.write(b);
       socket.uncork();
     }
+    if (this.#draining.size > 0) this.#drain();
   }
 
   headerBlock(s: H2Stream, block: Buffer, end: boolean): void {

@@ -2,7 +2,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import type { BoundService } from './bind.js';
-import { ERROR_HEADERS, RESPONSE_HEADERS, serveCall, type CallStream, type DirectLimits, type DirectMethod, type RequestSink } from './direct.js';
+import { ERROR_HEADERS, grpcMessage, RESPONSE_HEADERS, serveCall, type CallStream, type DirectLimits, type DirectMethod, type RequestSink } from './direct.js';
 import { H2Connection, REFUSED_STREAM, type H2Options, type H2Stream } from './h2.js';
 import { encodeHeaders, type Header } from './hpack.js';
 
@@ -205,7 +205,7 @@ export class GrpcServer {
       const m = this.#methods.get(path);
       if (m === undefined) {
         s.onclose = before;
-        new H2CallStream(s).trailersOnly(Status.UNIMPLEMENTED, encodeURI(`The server does not implement the method ${path}`));
+        new H2CallStream(s).trailersOnly(Status.UNIMPLEMENTED, grpcMessage(`The server does not implement the method ${path}`));
         return;
       }
       s.onclose = before;
