@@ -170,9 +170,12 @@ export class H2Stream {
     return this.queued + this.#conn.socketBacklog;
   }
 
-  /** drained resolves once the stream's queue and the socket are empty, or the stream closed. */
+  /**
+   * drained resolves once the stream's queue is empty and the socket takes more without waiting
+   * for its 'drain', or the stream closed.
+   */
   drained(): Promise<void> {
-    if (this.closed || this.backlog === 0) return Promise.resolve();
+    if (this.closed || (this.queued === 0 && !this.#conn.socket.writableNeedDrain)) return Promise.resolve();
     return new Promise((resolve) => {
       (this.waiters ??= []).push(resolve);
       this.#conn.watchDrain(this);
@@ -349,9 +352,12 @@ export class H2Connection {
     this.#draining.add(s);
   }
 
-  /** drain wakes the writers of streams whose queue emptied, once the socket took everything. */
+  /**
+   * drain wakes the writers of streams whose queue emptied, unless the socket waits for its
+   * 'drain' (which calls this again).
+   */
   #drain(): void {
-    if (this.socketBacklog > 0) return;
+    if (this.socket.writableNeedDrain) return;
     for (const s of this.#draining) {
       if (s.queued === 0 || s.closed) {
         this.#draining.delete(s);
@@ -592,7 +598,8 @@ export class H2Connection {
       this.#remoteEnd(open);
       return;
     }
-    if (id <= this.#lastStream) throw new H2Error(STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+    // A stream this side reset may still see the client's frames: they are ignored.
+    if (id <= this.#lastStream) return;
     this.#lastStream = id;
     if (this.#goingAway) {
       this.emit(u32(RST_STREAM, id, REFUSED_STREAM));
