@@ -35,6 +35,8 @@ import { summarize } from './stats.js';
 const CONTAINER = 'call-cpu';
 const TASK = 'call-cpu-task';
 
+let updates = 0;
+
 /** The calls measured, each as the client makes it; `target` is the image's manifest digest. */
 const CALLS = {
   version: (c: Clients) => serverVersion(c.conn),
@@ -42,6 +44,8 @@ const CALLS = {
   'content-read': async (c: Clients, target: string) => {
     for await (const _ of c.content.readRange(target, 0, 0));
   },
+  // a label update, as `ctr images pull` makes nine of (one label set, one field path)
+  'content-update': (c: Clients, target: string) => c.content.update({ digest: target, labels: { 'bench.update': String(++updates) } }, ['labels.bench.update']),
   'images-get': (c: Clients) => c.images.get(c.conn.namespace, IMAGE),
   'images-list': (c: Clients) => c.images.list(c.conn.namespace),
   'containers-get': (c: Clients) => c.containers.get(c.conn.namespace, CONTAINER),

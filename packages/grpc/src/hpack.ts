@@ -61,31 +61,99 @@ function huffmanTable(): Canonical {
   return (canonical = { first, count, offset, symbols });
 }
 
-/** huffmanDecode decodes a Huffman-coded string (RFC 7541, section 5.2). */
-export function huffmanDecode(bytes: Uint8Array): Uint8Array {
+/**
+ * Decoder is the Huffman code as a state machine read four bits at a time: a state is a node of
+ * the code's tree (0 the root), and for each state and nibble `next` is the state reached and
+ * `emit` the symbol completed on the way (-1: none; no code is shorter than five bits, so a nibble
+ * completes at most one). `depth` and `ones` tell whether the bits read since the root may end
+ * the string as padding: fewer than eight, all ones.
+ */
+interface Decoder {
+  next: Uint16Array;
+  emit: Int16Array;
+  depth: Uint8Array;
+  ones: Uint8Array;
+}
+
+let decoder: Decoder | undefined;
+
+function huffmanDecoder(): Decoder {
+  if (decoder) return decoder;
   const t = huffmanTable();
-  const out: number[] = [];
-  let code = 0;
-  let len = 0;
-  for (const byte of bytes) {
-    for (let bit = 7; bit >= 0; bit--) {
-      code = code * 2 + ((byte >> bit) & 1);
-      len++;
-      const i = code - t.first[len]!;
-      if (i >= 0 && i < t.count[len]!) {
-        const sym = t.symbols[t.offset[len]! + i]!;
-        if (sym === EOS) throw new HpackError('EOS in a Huffman-coded string');
-        out.push(sym);
-        code = 0;
-        len = 0;
-      } else if (len >= 30) {
-        throw new HpackError('invalid Huffman code');
+  // The tree: children of internal nodes; a leaf is stored as -(symbol + 1).
+  const left: number[] = [0];
+  const right: number[] = [0];
+  const depth: number[] = [0];
+  const ones: number[] = [1];
+  for (let len = 1; len <= 30; len++) {
+    for (let i = 0; i < t.count[len]!; i++) {
+      const code = t.first[len]! + i;
+      const sym = t.symbols[t.offset[len]! + i]!;
+      let node = 0;
+      for (let b = len - 1; b >= 0; b--) {
+        const bit = Math.floor(code / 2 ** b) % 2;
+        const kids = bit ? right : left;
+        if (b === 0) {
+          kids[node] = -(sym + 1);
+          break;
+        }
+        if (kids[node] === 0) {
+          kids[node] = left.length;
+          left.push(0);
+          right.push(0);
+          depth.push(depth[node]! + 1);
+          ones.push(ones[node]! & bit);
+        }
+        node = kids[node]!;
       }
     }
   }
+  const states = left.length;
+  const next = new Uint16Array(states * 16);
+  const emit = new Int16Array(states * 16).fill(-1);
+  for (let s = 0; s < states; s++) {
+    for (let n = 0; n < 16; n++) {
+      let node = s;
+      for (let b = 3; b >= 0; b--) {
+        const child = (n >> b) & 1 ? right[node]! : left[node]!;
+        if (child < 0) {
+          emit[s * 16 + n] = -child - 1;
+          node = 0;
+        } else node = child;
+      }
+      next[s * 16 + n] = node;
+    }
+  }
+  return (decoder = { next, emit, depth: Uint8Array.from(depth), ones: Uint8Array.from(ones) });
+}
+
+/** huffmanDecode decodes a Huffman-coded string (RFC 7541, section 5.2). */
+export function huffmanDecode(bytes: Uint8Array): Uint8Array {
+  const { next, emit, depth, ones } = huffmanDecoder();
+  // At most 8/5 symbols per byte.
+  const out = new Uint8Array(Math.ceil((bytes.length * 8) / 5));
+  let n = 0;
+  let state = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    let at = state * 16 + (byte >> 4);
+    let sym = emit[at]!;
+    if (sym >= 0) {
+      if (sym === EOS) throw new HpackError('EOS in a Huffman-coded string');
+      out[n++] = sym;
+    }
+    state = next[at]!;
+    at = state * 16 + (byte & 0xf);
+    sym = emit[at]!;
+    if (sym >= 0) {
+      if (sym === EOS) throw new HpackError('EOS in a Huffman-coded string');
+      out[n++] = sym;
+    }
+    state = next[at]!;
+  }
   // What is left must be padding: fewer than 8 bits, all ones (the start of EOS).
-  if (len > 7 || code !== 2 ** len - 1) throw new HpackError('invalid Huffman padding');
-  return Uint8Array.from(out);
+  if (state !== 0 && (depth[state]! > 7 || !ones[state])) throw new HpackError('invalid Huffman padding');
+  return out.subarray(0, n);
 }
 
 /** Header is one decoded field, in the order the block had them. */
@@ -189,7 +257,8 @@ function text(block: Uint8Array, pos: { at: number }): string {
   if (pos.at + len > block.length) throw new HpackError('truncated string');
   const raw = block.subarray(pos.at, pos.at + len);
   pos.at += len;
-  return Buffer.from(huffman ? huffmanDecode(raw) : raw).toString('latin1');
+  const bytes = huffman ? huffmanDecode(raw) : raw;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /**
