@@ -1,5 +1,30 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { encodeHeaders, HpackDecoder, type Header } from '@ctrd/grpc/hpack';
+import {
+  ACK,
+  CONTINUATION,
+  DATA,
+  DEFAULT_WINDOW,
+  END_HEADERS,
+  END_STREAM,
+  frameHeader,
+  GOAWAY,
+  HEADERS,
+  MAX_WINDOW,
+  PADDED,
+  PING,
+  PREFACE,
+  PRIORITY,
+  PUSH_PROMISE,
+  REFUSED_STREAM,
+  RST_STREAM,
+  SETTINGS,
+  SETTINGS_ENABLE_PUSH,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  SETTINGS_MAX_CONCURRENT_STREAMS,
+  SETTINGS_MAX_FRAME_SIZE,
+  WINDOW_UPDATE,
+} from '@ctrd/grpc/h2-frames';
 import { wireFields } from './proto-wire.js';
 
 /**
@@ -95,28 +120,6 @@ export function leanSession(socketPath: string): Promise<LeanSession> {
   });
 }
 
-// RFC 9113: frame types, flags and settings used here.
-const DATA = 0x0;
-const HEADERS = 0x1;
-const RST_STREAM = 0x3;
-const SETTINGS = 0x4;
-const PUSH_PROMISE = 0x5;
-const PING = 0x6;
-const GOAWAY = 0x7;
-const CONTINUATION = 0x9;
-const END_STREAM = 0x1;
-const ACK = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
-const REFUSED_STREAM = 0x7;
-const SETTINGS_ENABLE_PUSH = 0x2;
-const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3;
-const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
-const SETTINGS_MAX_FRAME_SIZE = 0x5;
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const MAX_WINDOW = 2 ** 31 - 1;
-const DEFAULT_WINDOW = 65_535;
 /** streams open at once on this side, whatever the server allows. */
 const MAX_OPEN = 100;
 
@@ -134,15 +137,6 @@ interface Open extends Pending {
   status?: string;
   /** a header block was seen: the next one is the trailers. */
   responded: boolean;
-}
-
-function frameHeader(length: number, type: number, flags: number, stream: number): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return h;
 }
 
 /**
@@ -174,7 +168,7 @@ export class LeanSession {
     settings.writeUInt32BE(MAX_WINDOW, 8);
     const windowUpdate = Buffer.alloc(4);
     windowUpdate.writeUInt32BE(MAX_WINDOW - DEFAULT_WINDOW);
-    socket.write(Buffer.concat([PREFACE, frameHeader(12, SETTINGS, 0, 0), settings, frameHeader(4, 0x8, 0, 0), windowUpdate]));
+    socket.write(Buffer.concat([PREFACE, frameHeader(12, SETTINGS, 0, 0), settings, frameHeader(4, WINDOW_UPDATE, 0, 0), windowUpdate]));
     socket.on('data', (b: Buffer) => this.#receive(b));
     socket.on('error', (err) => this.#fail(new LeanCallError(err.message)));
     socket.on('close', () => this.#fail(new LeanCallError('connection closed')));

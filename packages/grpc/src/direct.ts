@@ -228,57 +228,70 @@ export function serveCall(m: DirectMethod, stream: CallStream, headers: Incoming
     if (match === null) {
       // The request is still read to its end, as grpc-js does, not reset.
       process.nextTick(() => call.status(Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
-      return new Discard(call, stream);
+      return new Discard(call, stream, limits, undefined);
     }
     call.deadline((Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) | 0);
   }
-  if (!m.requestStream) return new WholeRequest(call, stream, limits, first(headers, 'grpc-encoding'));
-  const reqs = new RequestQueue(call, stream, limits, first(headers, 'grpc-encoding'));
+  const encoding = first(headers, 'grpc-encoding');
+  if (!m.requestStream) return new WholeRequest(call, stream, limits, encoding);
+  const reqs = new RequestQueue(call, stream, limits, encoding);
   (m.responseStream ? runStream(call, reqs) : runUnary(call, reqs)).catch((err: unknown) =>
     call.status(Status.INTERNAL, `Error answering the call: ${(err as Error)?.message ?? String(err)}`),
   );
   return reqs;
 }
 
-/** Discard reads a request that is not answered by a handler. */
-class Discard implements RequestSink {
+/**
+ * RequestReader reads a call's request from its stream: the call it serves, the limits and the
+ * request's `grpc-encoding`.
+ */
+abstract class RequestReader implements RequestSink {
   constructor(
-    readonly call: DirectCall,
-    readonly stream: CallStream,
+    protected readonly call: DirectCall,
+    protected readonly stream: CallStream,
+    protected readonly limits: DirectLimits,
+    protected readonly encoding: string | undefined,
   ) {}
 
+  abstract data(chunk: Buffer): void;
+  abstract end(): void;
+
+  closed(): void {
+    this.call.closed();
+  }
+
+  /**
+   * body is a request message's body, decompressed when its flag and the call's `grpc-encoding`
+   * say so; undefined once the call has been ended with the failure.
+   */
+  protected body(flag: number, body: Buffer): Buffer | undefined {
+    const { call, encoding } = this;
+    // The flag without an encoding means identity, as in grpc-js.
+    if (flag === 0 || encoding === undefined || encoding === 'identity') return body;
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
+      call.status(Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${encoding}"`);
+      return undefined;
+    }
+    const max = this.limits.maxReceiveMessageSize;
+    try {
+      const opts = max >= 0 ? { maxOutputLength: Math.max(max, 1) } : {};
+      return encoding === 'gzip' ? gunzipSync(body, opts) : inflateSync(body, opts);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        call.status(Status.RESOURCE_EXHAUSTED, `Received message that decompresses to a size larger than ${max}`);
+      } else call.status(Status.INTERNAL, 'Failed to decompress the request');
+      return undefined;
+    }
+  }
+}
+
+/** Discard reads a request that is not answered by a handler. */
+class Discard extends RequestReader {
   data(chunk: Buffer): void {
     this.stream.taken(chunk.length);
   }
 
   end(): void {}
-
-  closed(): void {
-    this.call.closed();
-  }
-}
-
-/**
- * messageBody is a request message's body, decompressed when its flag and the call's
- * `grpc-encoding` say so; undefined once the call has been ended with the failure.
- */
-function messageBody(call: DirectCall, limits: DirectLimits, flag: number, body: Buffer, encoding: string | undefined): Buffer | undefined {
-  // The flag without an encoding means identity, as in grpc-js.
-  if (flag === 0 || encoding === undefined || encoding === 'identity') return body;
-  if (encoding !== 'gzip' && encoding !== 'deflate') {
-    call.status(Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${encoding}"`);
-    return undefined;
-  }
-  const max = limits.maxReceiveMessageSize;
-  try {
-    const opts = max >= 0 ? { maxOutputLength: Math.max(max, 1) } : {};
-    return encoding === 'gzip' ? gunzipSync(body, opts) : inflateSync(body, opts);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      call.status(Status.RESOURCE_EXHAUSTED, `Received message that decompresses to a size larger than ${max}`);
-    } else call.status(Status.INTERNAL, 'Failed to decompress the request');
-    return undefined;
-  }
 }
 
 /**
@@ -287,22 +300,11 @@ function messageBody(call: DirectCall, limits: DirectLimits, flag: number, body:
  * for a message after it: grpc-js refuses a second message only once it is complete, and drops a
  * part of one at the end.
  */
-class WholeRequest implements RequestSink {
-  readonly #call: DirectCall;
-  readonly #stream: CallStream;
-  readonly #limits: DirectLimits;
-  readonly #encoding: string | undefined;
+class WholeRequest extends RequestReader {
   readonly #chunks: Buffer[] = [];
   #received = 0;
   #first = -1;
   #second = -1;
-
-  constructor(call: DirectCall, stream: CallStream, limits: DirectLimits, encoding: string | undefined) {
-    this.#call = call;
-    this.#stream = stream;
-    this.#limits = limits;
-    this.#encoding = encoding;
-  }
 
   #lengthAt(offset: number): number {
     const chunks = this.#chunks;
@@ -314,15 +316,15 @@ class WholeRequest implements RequestSink {
   }
 
   #tooLarge(length: number): boolean {
-    const max = this.#limits.maxReceiveMessageSize;
+    const max = this.limits.maxReceiveMessageSize;
     if (max < 0 || length <= max) return false;
-    this.#call.status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${max})`);
+    this.call.status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${max})`);
     return true;
   }
 
   data(chunk: Buffer): void {
-    this.#stream.taken(chunk.length);
-    const call = this.#call;
+    this.stream.taken(chunk.length);
+    const call = this.call;
     if (call.done) return;
     this.#chunks.push(chunk);
     this.#received += chunk.length;
@@ -342,7 +344,7 @@ class WholeRequest implements RequestSink {
   }
 
   end(): void {
-    const call = this.#call;
+    const call = this.call;
     if (call.done) return;
     const m = call.m;
     // A message cut short never completes: grpc-js then has none.
@@ -351,7 +353,7 @@ class WholeRequest implements RequestSink {
       return;
     }
     const frame = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#received);
-    const body = messageBody(call, this.#limits, frame[0]!, frame.subarray(5, this.#first), this.#encoding);
+    const body = this.body(frame[0]!, frame.subarray(5, this.#first));
     if (body === undefined) return;
     let req: unknown;
     try {
@@ -365,9 +367,6 @@ class WholeRequest implements RequestSink {
     );
   }
 
-  closed(): void {
-    this.#call.closed();
-  }
 }
 
 /**
@@ -376,11 +375,7 @@ class WholeRequest implements RequestSink {
  * back as the handler takes each message, so a client can be at most a window ahead of it. The
  * iteration ends when the client ends its side, and fails when the call is cancelled or ended.
  */
-class RequestQueue implements RequestSink, AsyncIterable<unknown> {
-  readonly #call: DirectCall;
-  readonly #stream: CallStream;
-  readonly #limits: DirectLimits;
-  readonly #encoding: string | undefined;
+class RequestQueue extends RequestReader implements AsyncIterable<unknown> {
   readonly #chunks: Buffer[] = [];
   #buffered = 0;
   /** the framed length of the message being received, its flag read; -1 before its prefix. */
@@ -391,10 +386,7 @@ class RequestQueue implements RequestSink, AsyncIterable<unknown> {
   #wake: (() => void) | undefined = undefined;
 
   constructor(call: DirectCall, stream: CallStream, limits: DirectLimits, encoding: string | undefined) {
-    this.#call = call;
-    this.#stream = stream;
-    this.#limits = limits;
-    this.#encoding = encoding;
+    super(call, stream, limits, encoding);
     call.onDone = () => this.#notify();
   }
 
@@ -428,9 +420,9 @@ class RequestQueue implements RequestSink, AsyncIterable<unknown> {
   }
 
   data(chunk: Buffer): void {
-    const call = this.#call;
+    const call = this.call;
     if (call.done) {
-      this.#stream.taken(chunk.length);
+      this.stream.taken(chunk.length);
       return;
     }
     this.#chunks.push(chunk);
@@ -440,9 +432,9 @@ class RequestQueue implements RequestSink, AsyncIterable<unknown> {
       if (this.#need < 0) {
         if (this.#buffered < 5) break;
         const prefix = this.#take(5);
-        this.#stream.taken(5);
+        this.stream.taken(5);
         const length = prefix.readUInt32BE(1);
-        const max = this.#limits.maxReceiveMessageSize;
+        const max = this.limits.maxReceiveMessageSize;
         if (max >= 0 && length > max) {
           call.status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${max})`);
           return;
@@ -463,20 +455,20 @@ class RequestQueue implements RequestSink, AsyncIterable<unknown> {
     this.#notify();
   }
 
-  closed(): void {
-    this.#call.closed();
+  override closed(): void {
+    super.closed();
     this.#notify();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
-    const call = this.#call;
+    const call = this.call;
     for (;;) {
       // A call ended (its status sent, its client gone) fails the handler's read.
       if (call.done) throw cancelledReason();
       const msg = this.#messages.shift();
       if (msg !== undefined) {
-        this.#stream.taken(msg.body.length);
-        const body = messageBody(call, this.#limits, msg.flag, msg.body, this.#encoding);
+        this.stream.taken(msg.body.length);
+        const body = this.body(msg.flag, msg.body);
         if (body === undefined) throw cancelledReason();
         let req: unknown;
         try {

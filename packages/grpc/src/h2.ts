@@ -1,6 +1,36 @@
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { HpackDecoder, HpackError } from './hpack.js';
+import {
+  ACK,
+  COMPRESSION_ERROR,
+  CONTINUATION,
+  DATA,
+  DEFAULT_WINDOW,
+  END_HEADERS,
+  END_STREAM,
+  FLOW_CONTROL_ERROR,
+  FRAME_SIZE_ERROR,
+  frameHeader,
+  GOAWAY,
+  HEADERS,
+  INTERNAL_ERROR,
+  MAX_WINDOW,
+  NO_ERROR,
+  PADDED,
+  PING,
+  PREFACE,
+  PRIORITY,
+  PROTOCOL_ERROR,
+  PUSH_PROMISE,
+  REFUSED_STREAM,
+  RST_STREAM,
+  SETTINGS,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  SETTINGS_MAX_FRAME_SIZE,
+  STREAM_CLOSED,
+  WINDOW_UPDATE,
+} from './h2-frames.js';
 
 /*
  * The server side of an HTTP/2 connection (RFC 9113) with prior knowledge, as a gRPC server on a
@@ -10,35 +40,6 @@ import { HpackDecoder, HpackError } from './hpack.js';
  * header table size does not matter.
  */
 
-// Frame types, flags, error codes and settings (RFC 9113, sections 6, 7 and 6.5.2).
-const DATA = 0x0;
-const HEADERS = 0x1;
-const RST_STREAM = 0x3;
-const SETTINGS = 0x4;
-const PUSH_PROMISE = 0x5;
-const PING = 0x6;
-const GOAWAY = 0x7;
-const WINDOW_UPDATE = 0x8;
-const CONTINUATION = 0x9;
-const END_STREAM = 0x1;
-const ACK = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
-export const NO_ERROR = 0x0;
-export const PROTOCOL_ERROR = 0x1;
-export const INTERNAL_ERROR = 0x2;
-export const FLOW_CONTROL_ERROR = 0x3;
-export const STREAM_CLOSED = 0x5;
-export const FRAME_SIZE_ERROR = 0x6;
-export const REFUSED_STREAM = 0x7;
-export const CANCEL = 0x8;
-export const COMPRESSION_ERROR = 0x9;
-const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
-const SETTINGS_MAX_FRAME_SIZE = 0x5;
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const DEFAULT_WINDOW = 65_535;
-const MAX_WINDOW = 2 ** 31 - 1;
 /** the largest frame this side accepts: the protocol's default, which it does not raise. */
 const MAX_FRAME = 16_384;
 /** the most a header block may take, its continuations included. */
@@ -64,17 +65,7 @@ class H2Error extends Error {
   }
 }
 
-function frameHeader(length: number, type: number, flags: number, stream: number): Buffer {
-  const h = Buffer.allocUnsafe(9);
-  h[0] = length >>> 16;
-  h[1] = (length >>> 8) & 0xff;
-  h[2] = length & 0xff;
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return h;
-}
-
+/** u32 is a frame whose payload is one 32-bit value: WINDOW_UPDATE or RST_STREAM. */
 function u32(type: number, stream: number, value: number): Buffer {
   const f = Buffer.allocUnsafe(13);
   f[0] = 0;

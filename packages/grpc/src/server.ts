@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import type { BoundService } from './bind.js';
 import { ERROR_HEADERS, grpcMessage, RESPONSE_HEADERS, serveCall, type CallStream, type DirectLimits, type DirectMethod, type RequestSink } from './direct.js';
-import { H2Connection, REFUSED_STREAM, type H2Options, type H2Stream } from './h2.js';
+import { H2Connection, type H2Options, type H2Stream } from './h2.js';
+import { REFUSED_STREAM } from './h2-frames.js';
 import { encodeHeaders, type Header } from './hpack.js';
 
 /** GrpcServerOptions are a GrpcServer's message size limits and HTTP/2 receive windows. */
