@@ -105,7 +105,7 @@ export class H2Stream {
   /** a request's data; `end` when the client ended its side, `close` once the stream is closed either way. */
   ondata: ((chunk: Buffer) => void) | undefined = undefined;
   onend: (() => void) | undefined = undefined;
-  onclose: ((reset: boolean) => void) | undefined = undefined;
+  onclose: (() => void) | undefined = undefined;
   /** resolves waiting writers once the queue and the socket drained (see `drained`). */
   waiters: Array<() => void> | undefined = undefined;
 
@@ -336,7 +336,7 @@ export class H2Connection {
   resetStream(s: H2Stream, code: number): void {
     if (s.closed) return;
     this.emit(u32(RST_STREAM, s.id, code));
-    this.#close(s, true);
+    this.#close(s);
   }
 
   watchDrain(s: H2Stream): void {
@@ -361,10 +361,10 @@ export class H2Connection {
   #localEnd(s: H2Stream): void {
     s.localOpen = false;
     if (s.remoteOpen) this.emit(u32(RST_STREAM, s.id, NO_ERROR));
-    this.#close(s, false);
+    this.#close(s);
   }
 
-  #close(s: H2Stream, reset: boolean): void {
+  #close(s: H2Stream): void {
     if (s.closed) return;
     s.closed = true;
     s.localOpen = false;
@@ -375,7 +375,7 @@ export class H2Connection {
     this.#blocked.delete(s);
     this.#draining.delete(s);
     s.wake();
-    s.onclose?.(reset);
+    s.onclose?.();
     if (this.#goingAway) this.#endIfIdle();
   }
 
@@ -391,7 +391,7 @@ export class H2Connection {
     this.#closed = true;
     this.#out = [];
     this.#outBytes = 0;
-    for (const s of [...this.#streams.values()]) this.#close(s, true);
+    for (const s of [...this.#streams.values()]) this.#close(s);
     this.#onClose();
   }
 
@@ -478,7 +478,7 @@ export class H2Connection {
         if (payload.length !== 4) throw new H2Error(FRAME_SIZE_ERROR, 'RST_STREAM length');
         if (id === 0) throw new H2Error(PROTOCOL_ERROR, 'RST_STREAM on stream 0');
         const s = this.#streams.get(id);
-        if (s !== undefined) this.#close(s, true);
+        if (s !== undefined) this.#close(s);
         return;
       }
       case SETTINGS:
@@ -569,7 +569,7 @@ export class H2Connection {
     if (!s.remoteOpen) return;
     s.remoteOpen = false;
     s.onend?.();
-    if (!s.localOpen) this.#close(s, false);
+    if (!s.localOpen) this.#close(s);
   }
 
   #headers(): void {

@@ -177,11 +177,7 @@ export class GrpcServer {
     const heard = this.heard;
     if (heard !== undefined) {
       heard();
-      const onclose = s.onclose;
-      s.onclose = (reset) => {
-        heard();
-        onclose?.(reset);
-      };
+      s.onclose = () => heard();
     }
     const type = headers['content-type'];
     if (typeof type !== 'string' || !type.startsWith('application/grpc')) {
@@ -194,23 +190,19 @@ export class GrpcServer {
       this.#serve(s, m, headers);
       return;
     }
-    // Held calls buffer their request until they are served or refused.
+    // A held call keeps its request until it is served or refused.
     const held: Buffer[] = [];
     let ended = false;
-    let sink: RequestSink | undefined;
-    const before = s.onclose;
     s.ondata = (chunk) => held.push(chunk);
     s.onend = () => (ended = true);
     const serve = () => {
       if (s.closed) return;
       const m = this.#methods.get(path);
       if (m === undefined) {
-        s.onclose = before;
         new H2CallStream(s).trailersOnly(Status.UNIMPLEMENTED, grpcMessage(`The server does not implement the method ${path}`));
         return;
       }
-      s.onclose = before;
-      sink = this.#serve(s, m, headers);
+      const sink = this.#serve(s, m, headers);
       for (const chunk of held.splice(0)) sink.data(chunk);
       if (ended) sink.end();
     };
@@ -223,9 +215,9 @@ export class GrpcServer {
     s.ondata = (chunk) => sink.data(chunk);
     s.onend = () => sink.end();
     const before = s.onclose;
-    s.onclose = (reset) => {
+    s.onclose = () => {
       sink.closed();
-      before?.(reset);
+      before?.();
     };
     return sink;
   }
