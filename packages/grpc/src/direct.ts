@@ -9,7 +9,7 @@ import type { CallObserver } from './bind.js';
 import type { CallContext } from './context.js';
 import { toServiceError } from './status.js';
 
-/** DirectMethod is one bound method as the direct path serves it (see {@link serveDirect}). */
+/** DirectMethod is one bound method as the direct path serves it (see {@link serveCall}). */
 export interface DirectMethod {
   path: string;
   /** whether the handler reads a stream of requests (an AsyncIterable) rather than one. */
