@@ -45,6 +45,35 @@ const lazyZlib = {
   },
 };
 
+// grpc-js requires http2 at the top of five modules, and reads a few header names from its
+// constants there, though the daemon serves its socket with its own HTTP/2 (`GrpcServer`) and
+// needs node:http2 only for a grpc-js client or server. Compiled from source under the daemon's
+// V8 flags (see lazy-zlib), node:http2 took 23-27 ms of a start, against 7 without them. In those
+// modules `http2` is an object that loads the real one at first use; the header names (fixed by
+// HTTP/2) and the one status its modules read as they load are answered without it.
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+      /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: 'lazy-http2', namespace: 'lazy-http2' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
+      contents: [
+        'let http2;',
+        "const load = () => (http2 ??= require('node:http2'));",
+        'const known = {',
+        "  HTTP2_HEADER_AUTHORITY: ':authority', HTTP2_HEADER_CONTENT_TYPE: 'content-type', HTTP2_HEADER_METHOD: ':method',",
+        "  HTTP2_HEADER_PATH: ':path', HTTP2_HEADER_STATUS: ':status', HTTP2_HEADER_TE: 'te', HTTP2_HEADER_USER_AGENT: 'user-agent',",
+        '  HTTP_STATUS_OK: 200,',
+        '};',
+        'const constants = new Proxy(known, { get: (k, key) => (key in k ? k[key] : load().constants[key]) });',
+        "module.exports = new Proxy({}, { get: (_, key) => (key === 'constants' ? constants : load()[key]) });",
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 // Modules that find files or packages from their own location (koffi through @ctrd/mount, files
 // beside a module) see the bundle's, as they do in an ESM bundle.
 const IMPORT_META_URL = "const __ctrdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
@@ -127,7 +156,7 @@ async function bundleCjs(t) {
     target: 'node20',
     outfile: join(top, t.outfile),
     external,
-    plugins: [nativeBindings, lazyZlib],
+    plugins: [nativeBindings, lazyZlib, lazyHttp2],
     define: { 'import.meta.url': '__ctrdImportMetaUrl', ...t.define },
     banner: { js: (t.banner ?? [IMPORT_META_URL]).join('\n') },
     ...(t.footer ? { footer: { js: t.footer } } : {}),

@@ -72,6 +72,8 @@ export const NO_AUTO_GC = '[plugins."io.containerd.gc.v1.scheduler"]\nstartup_de
 export interface TestDaemonOptions {
   /** extra TOML appended to the generated config. */
   toml?: string;
+  /** extra keys of its `[grpc]` table. */
+  grpcToml?: string;
   /** extra arguments for ctrd. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
@@ -104,7 +106,7 @@ export class TestDaemon {
   /** create writes the config; `start` boots it. */
   static async create(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
     const d = new TestDaemon(await mkdtemp(join(tmpdir(), 'ctrd-test-')));
-    const toml = `version = 2\nroot = ${JSON.stringify(d.root)}\nstate = ${JSON.stringify(d.state)}\n${opts.toml ?? ''}\n[grpc]\naddress = ${JSON.stringify(d.address)}\n[debug]\nlevel = "debug"\n`;
+    const toml = `version = 2\nroot = ${JSON.stringify(d.root)}\nstate = ${JSON.stringify(d.state)}\n${opts.toml ?? ''}\n[grpc]\naddress = ${JSON.stringify(d.address)}\n${opts.grpcToml ?? ''}\n[debug]\nlevel = "debug"\n`;
     await writeFile(d.configPath, toml);
     return d;
   }

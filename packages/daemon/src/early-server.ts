@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Http2Server, ServerHttp2Session, ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
-import { constants as h2 } from 'node:http2';
 import { VersionService } from '@ctrd/api/gen/containerd/services/version/v1/version.js';
 import { IntrospectionService } from '@ctrd/api/gen/containerd/services/introspection/v1/introspection.js';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DaemonConfig } from '@ctrd/config';
 import { bindService, directlyServable, GrpcServer, NO_CHANNELZ, serveDirect, setBusyPoll, type BoundService, type DirectMethod } from '@ctrd/grpc';
+import { REFUSED_STREAM } from '@ctrd/grpc/h2-frames';
 import { prepareSocket, secureSocket } from './socket.js';
 import { INTROSPECTION_PLUGIN, serverUUID } from './server-uuid.js';
 import { REVISION, VERSION } from './version.js';
@@ -326,7 +326,7 @@ export class EarlyServer {
       // the server's life: once open it only serves the methods it can directly and hands the rest
       // through.
       internals[name] = function (this: unknown, extra, stream, headers) {
-        const path = String(headers[h2.HTTP2_HEADER_PATH] ?? '');
+        const path = String(headers[':path'] ?? '');
         const direct = early.#direct.get(path);
         if (direct !== undefined && directlyServable(headers)) {
           // The library's count of open streams, for its idle timeout.
@@ -338,7 +338,7 @@ export class EarlyServer {
           if (stream.destroyed || stream.closed) return;
           if (early.#state === 'refused' && !internals.handlers!.has(path)) {
             stream.on('error', () => {});
-            stream.close(h2.NGHTTP2_REFUSED_STREAM);
+            stream.close(REFUSED_STREAM);
           } else dispatch.call(this, extra, stream, headers);
         };
         if (early.#state === 'loading' && !internals.handlers!.has(path)) {
