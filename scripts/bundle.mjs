@@ -27,52 +27,57 @@ const nativeBindings = {
   },
 };
 
-// grpc-js requires zlib at the top of two modules though it only calls it for a compressed
-// message, which containerd's clients do not send. The daemon starts with V8 flags (see its
-// launcher), and with any flag V8 rejects the code cache Node ships for its own modules, which
-// are then compiled from source: zlib took ~2 ms of every start before the socket was bound. In
-// these two modules `zlib` is an object that loads the real one at first use.
-const lazyZlib = {
-  name: 'lazy-zlib',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?zlib$/ }, (args) =>
-      /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: 'lazy-zlib', namespace: 'lazy-zlib' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-zlib' }, () => ({
-      contents: "let zlib; module.exports = new Proxy({}, { get: (_, key) => (zlib ??= require('node:zlib'))[key] });",
-      loader: 'js',
-    }));
-  },
-};
+/**
+ * lazyForGrpcJs makes grpc-js's `require` of a Node module (`zlib`, `http2`) return an object
+ * that loads the real one at first use. `constants` are the module's constants grpc-js reads as
+ * it loads, answered without loading it; any other constant loads it.
+ *
+ * The daemon starts with V8 flags (see its launcher), and with any flag V8 rejects the code cache
+ * Node ships for its own modules, which are then compiled from source:
+ * - grpc-js requires zlib at the top of two modules though it only calls it for a compressed
+ *   message, which containerd's clients do not send: ~2 ms of every start before the socket was
+ *   bound;
+ * - it requires http2 at the top of five, and reads a few header names from its constants there,
+ *   though the daemon serves its socket with its own HTTP/2 (`GrpcServer`) and needs node:http2
+ *   only for a grpc-js client or server: 23-27 ms of a start, against 7 without the flags. The
+ *   header names are HTTP/2's own.
+ */
+function lazyForGrpcJs(name, constants) {
+  const known = constants === undefined ? undefined : JSON.stringify(constants);
+  return {
+    name: `lazy-${name}`,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(node:)?${name}$`) }, (args) =>
+        /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: name, namespace: `lazy-${name}` } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: `lazy-${name}` }, () => ({
+        contents: [
+          'let real;',
+          `const load = () => (real ??= require('node:${name}'));`,
+          ...(known === undefined
+            ? ['module.exports = new Proxy({}, { get: (_, key) => load()[key] });']
+            : [
+                `const constants = new Proxy(${known}, { get: (k, key) => (key in k ? k[key] : load().constants[key]) });`,
+                "module.exports = new Proxy({}, { get: (_, key) => (key === 'constants' ? constants : load()[key]) });",
+              ]),
+        ].join('\n'),
+        loader: 'js',
+      }));
+    },
+  };
+}
 
-// grpc-js requires http2 at the top of five modules, and reads a few header names from its
-// constants there, though the daemon serves its socket with its own HTTP/2 (`GrpcServer`) and
-// needs node:http2 only for a grpc-js client or server. Compiled from source under the daemon's
-// V8 flags (see lazy-zlib), node:http2 took 23-27 ms of a start, against 7 without them. In those
-// modules `http2` is an object that loads the real one at first use; the header names (fixed by
-// HTTP/2) and the one status its modules read as they load are answered without it.
-const lazyHttp2 = {
-  name: 'lazy-http2',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
-      /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: 'lazy-http2', namespace: 'lazy-http2' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
-      contents: [
-        'let http2;',
-        "const load = () => (http2 ??= require('node:http2'));",
-        'const known = {',
-        "  HTTP2_HEADER_AUTHORITY: ':authority', HTTP2_HEADER_CONTENT_TYPE: 'content-type', HTTP2_HEADER_METHOD: ':method',",
-        "  HTTP2_HEADER_PATH: ':path', HTTP2_HEADER_STATUS: ':status', HTTP2_HEADER_TE: 'te', HTTP2_HEADER_USER_AGENT: 'user-agent',",
-        '  HTTP_STATUS_OK: 200,',
-        '};',
-        'const constants = new Proxy(known, { get: (k, key) => (key in k ? k[key] : load().constants[key]) });',
-        "module.exports = new Proxy({}, { get: (_, key) => (key === 'constants' ? constants : load()[key]) });",
-      ].join('\n'),
-      loader: 'js',
-    }));
-  },
-};
+const lazyZlib = lazyForGrpcJs('zlib');
+const lazyHttp2 = lazyForGrpcJs('http2', {
+  HTTP2_HEADER_AUTHORITY: ':authority',
+  HTTP2_HEADER_CONTENT_TYPE: 'content-type',
+  HTTP2_HEADER_METHOD: ':method',
+  HTTP2_HEADER_PATH: ':path',
+  HTTP2_HEADER_STATUS: ':status',
+  HTTP2_HEADER_TE: 'te',
+  HTTP2_HEADER_USER_AGENT: 'user-agent',
+  HTTP_STATUS_OK: 200,
+});
 
 // Modules that find files or packages from their own location (koffi through @ctrd/mount, files
 // beside a module) see the bundle's, as they do in an ESM bundle.
