@@ -299,13 +299,13 @@ export class EarlyServer {
   #holdOwn(): void {
     const own = this.own!;
     own.heard = () => this.#heard();
-    own.unrouted = (_path, serve, refuse) => {
+    own.unrouted = (path, serve, refuse) => {
       if (this.#state === 'open') return false;
       if (this.#state === 'refused') {
         refuse();
         return true;
       }
-      this.#held.push(() => (this.#state === 'refused' && !own.has(_path) ? refuse() : serve()));
+      this.#held.push(() => (this.#state === 'refused' && !own.has(path) ? refuse() : serve()));
       return true;
     };
   }

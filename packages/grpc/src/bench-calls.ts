@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { createServer as createH2Server } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { bindService, type BoundService } from './bind.js';
-import { directlyServable, serveDirect } from './direct.js';
+import { directlyServable, serveDirect } from './node-call.js';
 import { GrpcServer } from './server.js';
 
 const PAYLOAD = Buffer.alloc(32 * 1024, 7);

@@ -1,13 +1,18 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { inflateSync, gunzipSync } from 'node:zlib';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { LEASE_HEADER, NAMESPACE_HEADER, resolveNamespace } from '@ctrd/namespaces';
 import { pollAfterAnswer } from './busy-poll.js';
-import { drained } from './drained.js';
 import { cancelledReason, firstValue } from './headers.js';
 import type { CallObserver } from './bind.js';
 import type { CallContext } from './context.js';
 import { toServiceError } from './status.js';
+
+/**
+ * The direct path: a call of a method bound with `bindService` served without grpc-js's call
+ * machinery, on node:http2's stream (`node-call.ts`) or the daemon's own server (`server.ts`):
+ * the answering side of a call (its context, deadline, status and messages) and the handlers'
+ * runners. `serve-call.ts` reads the request and starts them.
+ */
 
 /** DirectMethod is one bound method as the direct path serves it (see {@link serveCall}). */
 export interface DirectMethod {
@@ -36,27 +41,12 @@ export const RESPONSE_HEADERS = {
   'grpc-accept-encoding': 'identity,deflate,gzip',
   'grpc-encoding': 'identity',
 };
-const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' };
 export const ERROR_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' };
 // Headers grpc-js keeps from a handler's metadata.
 const TRANSPORT_HEADERS = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
-const TIMEOUT = /(\d{1,8})\s*([HMSmun])/;
-const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
-
-/**
- * directlyServable tells whether {@link serveDirect} can serve a call with these headers: a gRPC
- * content type and an uncompressed request. Anything else goes to grpc-js, which also answers
- * the malformed.
- */
-export function directlyServable(headers: IncomingHttpHeaders): boolean {
-  const type = headers['content-type'];
-  if (typeof type !== 'string' || !type.startsWith('application/grpc')) return false;
-  const encoding = headers['grpc-encoding'];
-  return encoding === undefined || encoding === 'identity';
-}
 
 /** first is a header's first value (see firstValue). */
-function first(headers: IncomingHttpHeaders, key: string): string | undefined {
+export function first(headers: IncomingHttpHeaders, key: string): string | undefined {
   const v = headers[key];
   return firstValue(Array.isArray(v) ? v[0] : v);
 }
@@ -113,8 +103,8 @@ class DirectCallContext implements CallContext {
 }
 
 /**
- * CallStream is the HTTP/2 stream a call is answered on: node:http2's (see {@link serveDirect})
- * or the daemon's own server's (see `GrpcServer`).
+ * CallStream is the HTTP/2 stream a call is answered on: node:http2's (see `serveDirect`) or the
+ * daemon's own server's (see `GrpcServer`).
  */
 export interface CallStream {
   /** the stream is closed or ended: nothing more is sent. */
@@ -135,357 +125,6 @@ export interface CallStream {
   taken(n: number): void;
 }
 
-/** RequestSink takes a call's request as its stream delivers it. */
-export interface RequestSink {
-  data(chunk: Buffer): void;
-  end(): void;
-  /** closed: the stream closed, answered or not (a client's reset, a lost connection). */
-  closed(): void;
-}
-
-/** NodeCallStream answers on a node:http2 stream as grpc-js does. */
-class NodeCallStream implements CallStream {
-  readonly #stream: ServerHttp2Stream;
-  #trailers: Record<string, string> = OK_TRAILERS;
-
-  constructor(stream: ServerHttp2Stream) {
-    this.#stream = stream;
-  }
-
-  get gone(): boolean {
-    return this.#stream.destroyed || this.#stream.closed;
-  }
-
-  respond(): void {
-    const stream = this.#stream;
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(this.#trailers));
-  }
-
-  /** write: a prefix and its message go as one writev, as the copy would have. */
-  write(frame: Buffer[]): void {
-    const stream = this.#stream;
-    if (frame.length === 1) {
-      stream.write(frame[0]);
-      return;
-    }
-    stream.cork();
-    stream.write(frame[0]);
-    stream.write(frame[1]);
-    stream.uncork();
-  }
-
-  finish(code: number, message: string): void {
-    if (code !== Status.OK) this.#trailers = { 'grpc-status': String(code), 'grpc-message': message };
-    this.#stream.end();
-  }
-
-  trailersOnly(code: number, message: string): void {
-    this.#stream.respond({ ...ERROR_HEADERS, 'grpc-status': String(code), 'grpc-message': message }, { endStream: true });
-  }
-
-  get backlog(): number {
-    return this.#stream.writableLength;
-  }
-
-  drained(): Promise<void> {
-    return drained(this.#stream);
-  }
-
-  taken(): void {
-    // node:http2 gives the window back as it delivers the data.
-  }
-}
-
-/**
- * serveDirect serves one unary or server-streaming call on a node:http2 stream without grpc-js's
- * per-call machinery (interceptor chain, metadata copy, stream decoder, per-call metrics
- * recorder, an object-mode Writable per call): see {@link serveCall}. The caller has checked
- * {@link directlyServable}.
- */
-export function serveDirect(m: DirectMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, limits: DirectLimits): void {
-  stream.on('error', () => {});
-  const sink = serveCall(m, new NodeCallStream(stream), headers, limits);
-  stream.on('data', (chunk: Buffer) => sink.data(chunk));
-  stream.on('end', () => sink.end());
-  stream.once('close', () => sink.closed());
-}
-
-/**
- * serveCall serves one call of a bound method on its stream: the request is read (whole, or
- * message by message for a method that reads a stream of them), the handler runs with its
- * CallContext, and the answer goes out as grpc-js frames it (response headers, the messages,
- * `grpc-status` trailers; a trailers-only response for an error before any message or an empty
- * stream). It keeps grpc-js's behaviour where a client can see it: `grpc-timeout` deadlines, the
- * size limits and their messages, exactly one request message where one is expected, the error
- * mapping of `bindService`, HTTP/2 flow control.
- */
-export function serveCall(m: DirectMethod, stream: CallStream, headers: IncomingHttpHeaders, limits: DirectLimits): RequestSink {
-  const call = new DirectCall(m, stream, headers, limits);
-  const timeout = headers['grpc-timeout'];
-  if (timeout !== undefined) {
-    const match = TIMEOUT.exec(String(timeout));
-    if (match === null) {
-      // The request is still read to its end, as grpc-js does, not reset.
-      process.nextTick(() => call.status(Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
-      return new Discard(call, stream, limits, undefined);
-    }
-    call.deadline((Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) | 0);
-  }
-  const encoding = first(headers, 'grpc-encoding');
-  if (!m.requestStream) return new WholeRequest(call, stream, limits, encoding);
-  const reqs = new RequestQueue(call, stream, limits, encoding);
-  (m.responseStream ? runStream(call, reqs) : runUnary(call, reqs)).catch((err: unknown) =>
-    call.status(Status.INTERNAL, `Error answering the call: ${(err as Error)?.message ?? String(err)}`),
-  );
-  return reqs;
-}
-
-/**
- * RequestReader reads a call's request from its stream: the call it serves, the limits and the
- * request's `grpc-encoding`.
- */
-abstract class RequestReader implements RequestSink {
-  constructor(
-    protected readonly call: DirectCall,
-    protected readonly stream: CallStream,
-    protected readonly limits: DirectLimits,
-    protected readonly encoding: string | undefined,
-  ) {}
-
-  abstract data(chunk: Buffer): void;
-  abstract end(): void;
-
-  closed(): void {
-    this.call.closed();
-  }
-
-  /**
-   * body is a request message's body, decompressed when its flag and the call's `grpc-encoding`
-   * say so; undefined once the call has been ended with the failure.
-   */
-  protected body(flag: number, body: Buffer): Buffer | undefined {
-    const { call, encoding } = this;
-    // The flag without an encoding means identity, as in grpc-js.
-    if (flag === 0 || encoding === undefined || encoding === 'identity') return body;
-    if (encoding !== 'gzip' && encoding !== 'deflate') {
-      call.status(Status.UNIMPLEMENTED, `Received message compressed with unsupported encoding "${encoding}"`);
-      return undefined;
-    }
-    const max = this.limits.maxReceiveMessageSize;
-    try {
-      const opts = max >= 0 ? { maxOutputLength: Math.max(max, 1) } : {};
-      return encoding === 'gzip' ? gunzipSync(body, opts) : inflateSync(body, opts);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        call.status(Status.RESOURCE_EXHAUSTED, `Received message that decompresses to a size larger than ${max}`);
-      } else call.status(Status.INTERNAL, 'Failed to decompress the request');
-      return undefined;
-    }
-  }
-}
-
-/** Discard reads a request that is not answered by a handler. */
-class Discard extends RequestReader {
-  data(chunk: Buffer): void {
-    this.stream.taken(chunk.length);
-  }
-
-  end(): void {}
-}
-
-/**
- * WholeRequest reads the one request message of a unary or server-streaming call, then runs the
- * handler. `first` is where the request message ends once its prefix is in, `second` the same
- * for a message after it: grpc-js refuses a second message only once it is complete, and drops a
- * part of one at the end.
- */
-class WholeRequest extends RequestReader {
-  readonly #chunks: Buffer[] = [];
-  #received = 0;
-  #first = -1;
-  #second = -1;
-
-  #lengthAt(offset: number): number {
-    const chunks = this.#chunks;
-    let skip = offset;
-    let i = 0;
-    while (skip >= chunks[i]!.length) skip -= chunks[i++]!.length;
-    const head = chunks[i]!.length - skip >= 5 ? chunks[i]!.subarray(skip, skip + 5) : Buffer.concat(chunks.slice(i)).subarray(skip, skip + 5);
-    return head.readUInt32BE(1);
-  }
-
-  #tooLarge(length: number): boolean {
-    const max = this.limits.maxReceiveMessageSize;
-    if (max < 0 || length <= max) return false;
-    this.call.status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${max})`);
-    return true;
-  }
-
-  data(chunk: Buffer): void {
-    this.stream.taken(chunk.length);
-    const call = this.call;
-    if (call.done) return;
-    this.#chunks.push(chunk);
-    this.#received += chunk.length;
-    if (this.#first < 0) {
-      if (this.#received < 5) return;
-      const length = this.#lengthAt(0);
-      if (this.#tooLarge(length)) return;
-      this.#first = 5 + length;
-    }
-    if (this.#second < 0) {
-      if (this.#received < this.#first + 5) return;
-      const length = this.#lengthAt(this.#first);
-      if (this.#tooLarge(length)) return;
-      this.#second = this.#first + 5 + length;
-    }
-    if (this.#received >= this.#second) call.status(Status.UNIMPLEMENTED, `Received a second request message for server streaming method ${call.m.path}`);
-  }
-
-  end(): void {
-    const call = this.call;
-    if (call.done) return;
-    const m = call.m;
-    // A message cut short never completes: grpc-js then has none.
-    if (this.#first < 0 || this.#received < this.#first) {
-      call.status(Status.UNIMPLEMENTED, `Received no request message for server streaming method ${m.path}`);
-      return;
-    }
-    const frame = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#received);
-    const body = this.body(frame[0]!, frame.subarray(5, this.#first));
-    if (body === undefined) return;
-    let req: unknown;
-    try {
-      req = m.deserialize(body);
-    } catch {
-      call.status(Status.INTERNAL, 'Error deserializing request');
-      return;
-    }
-    (m.responseStream ? runStream(call, req) : runUnary(call, req)).catch((err: unknown) =>
-      call.status(Status.INTERNAL, `Error answering the call: ${(err as Error)?.message ?? String(err)}`),
-    );
-  }
-
-}
-
-/**
- * RequestQueue is the stream of requests of a method that reads one: messages are cut from the
- * data as it arrives and deserialized as the handler takes them. The client's window is given
- * back as the handler takes each message, so a client can be at most a window ahead of it. The
- * iteration ends when the client ends its side, and fails when the call is cancelled or ended.
- */
-class RequestQueue extends RequestReader implements AsyncIterable<unknown> {
-  readonly #chunks: Buffer[] = [];
-  #buffered = 0;
-  /** the framed length of the message being received, its flag read; -1 before its prefix. */
-  #need = -1;
-  #flag = 0;
-  readonly #messages: Array<{ flag: number; body: Buffer }> = [];
-  #ended = false;
-  #wake: (() => void) | undefined = undefined;
-
-  constructor(call: DirectCall, stream: CallStream, limits: DirectLimits, encoding: string | undefined) {
-    super(call, stream, limits, encoding);
-    call.onDone = () => this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** take removes `n` bytes from the front of the data received. */
-  #take(n: number): Buffer {
-    const chunks = this.#chunks;
-    this.#buffered -= n;
-    const head = chunks[0]!;
-    if (head.length === n) return chunks.shift()!;
-    if (head.length > n) {
-      chunks[0] = head.subarray(n);
-      return head.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let at = 0;
-    while (at < n) {
-      const c = chunks[0]!;
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
-      at += k;
-      if (k === c.length) chunks.shift();
-      else chunks[0] = c.subarray(k);
-    }
-    return out;
-  }
-
-  data(chunk: Buffer): void {
-    const call = this.call;
-    if (call.done) {
-      this.stream.taken(chunk.length);
-      return;
-    }
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    let added = false;
-    for (;;) {
-      if (this.#need < 0) {
-        if (this.#buffered < 5) break;
-        const prefix = this.#take(5);
-        this.stream.taken(5);
-        const length = prefix.readUInt32BE(1);
-        const max = this.limits.maxReceiveMessageSize;
-        if (max >= 0 && length > max) {
-          call.status(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${max})`);
-          return;
-        }
-        this.#flag = prefix[0]!;
-        this.#need = length;
-      }
-      if (this.#buffered < this.#need) break;
-      this.#messages.push({ flag: this.#flag, body: this.#need === 0 ? Buffer.alloc(0) : this.#take(this.#need) });
-      this.#need = -1;
-      added = true;
-    }
-    if (added) this.#notify();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#notify();
-  }
-
-  override closed(): void {
-    super.closed();
-    this.#notify();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<unknown> {
-    const call = this.call;
-    for (;;) {
-      // A call ended (its status sent, its client gone) fails the handler's read.
-      if (call.done) throw cancelledReason();
-      const msg = this.#messages.shift();
-      if (msg !== undefined) {
-        this.stream.taken(msg.body.length);
-        const body = this.body(msg.flag, msg.body);
-        if (body === undefined) throw cancelledReason();
-        let req: unknown;
-        try {
-          req = call.m.deserialize(body);
-        } catch {
-          call.status(Status.INTERNAL, 'Error deserializing request');
-          throw cancelledReason();
-        }
-        yield req;
-        continue;
-      }
-      if (this.#ended) return;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-}
-
 /** PIPELINE_BYTES is how much of a response stream may wait in its HTTP/2 stream's buffer before the handler is paused. */
 const PIPELINE_BYTES = 4 << 20;
 /** From this size on a response message is written after its prefix rather than copied behind it. */
@@ -496,7 +135,7 @@ const COPY_BELOW = 16 << 10;
  * one status it ends with, sent as trailers after the response headers or, before them, as a
  * trailers-only response.
  */
-class DirectCall {
+export class DirectCall {
   readonly m: DirectMethod;
   readonly ctx: DirectCallContext;
   readonly #stream: CallStream;
@@ -607,7 +246,7 @@ class DirectCall {
   }
 }
 
-async function runUnary(call: DirectCall, req: unknown): Promise<void> {
+export async function runUnary(call: DirectCall, req: unknown): Promise<void> {
   const m = call.m;
   const started = m.observe === undefined ? 0 : performance.now();
   let res: unknown;
@@ -622,7 +261,7 @@ async function runUnary(call: DirectCall, req: unknown): Promise<void> {
   pollAfterAnswer();
 }
 
-async function runStream(call: DirectCall, req: unknown): Promise<void> {
+export async function runStream(call: DirectCall, req: unknown): Promise<void> {
   const m = call.m;
   const started = m.observe === undefined ? 0 : performance.now();
   try {

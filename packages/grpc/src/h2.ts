@@ -240,11 +240,6 @@ export class H2Connection {
     return this.socket.writableLength + this.#outBytes;
   }
 
-  /** streams open on the connection. */
-  get streams(): number {
-    return this.#streams.size;
-  }
-
   /** goAway stops taking new streams and ends the connection once the open ones are done. */
   goAway(): void {
     if (this.#goingAway || this.#closed) return;

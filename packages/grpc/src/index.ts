@@ -9,7 +9,17 @@
 export * from './status.js';
 export * from './context.js';
 export * from './bind.js';
-export * from './direct.js';
+export {
+  ERROR_HEADERS,
+  grpcMessage,
+  MAX_MESSAGE_BYTES,
+  RESPONSE_HEADERS,
+  type CallStream,
+  type DirectLimits,
+  type DirectMethod,
+} from './direct.js';
+export { serveCall, type RequestSink } from './serve-call.js';
+export * from './node-call.js';
 export * from './server.js';
 export * from './busy-poll.js';
 export * from './service-plugin.js';
