@@ -1,7 +1,7 @@
 import { GO_ZERO_TIMESTAMP, toTimestamp } from '@ctrd/api';
 import { TaskDefinition } from '@ctrd/api/gen/containerd/runtime/v2/task/shim.js';
 import { isNotFound } from '@ctrd/errdefs';
-import type { Any, Exit, ExecOpts, Process, ProcessInfo, ProcessState, Task } from '@ctrd/runtime';
+import type { Any, Exit, ExecOpts, Process, ProcessInfo, ProcessState, Task, TaskIO } from '@ctrd/runtime';
 import { createClient, type ServiceClient, type TtrpcClient } from '@ctrd/ttrpc';
 import type { Bundle } from './bundle.js';
 import { statusName, toExit, wireAny } from './convert.js';
@@ -22,8 +22,23 @@ export interface ShimTaskOptions {
 }
 
 /**
+ * Known is what the daemon learned of one process from its own calls: the pid Create or Start
+ * answered, the stdio it was created with, and the exit its Wait answered.
+ */
+interface Known {
+  pid: number;
+  io?: TaskIO;
+  exit?: Exit;
+}
+
+/**
  * ShimTask is a task served by a runtime v2 shim over ttrpc (`containerd.task.v2.Task`). Every
  * call names the task by its container id; exec processes add their exec id.
+ *
+ * A process that has exited keeps the state it exited with until it is deleted: once this task
+ * has seen the exit (its own Wait, or a State saying stopped) and knows the pid and stdio, State
+ * is answered here, without the round trip to the shim. Clients ask right after the exit (the
+ * containerd client's Delete reads the status first), when both processes have gone idle.
  */
 export class ShimTask implements Task {
   readonly id: string;
@@ -38,6 +53,8 @@ export class ShimTask implements Task {
   private initPid = 0;
   /** exec ids this task added and has not deleted: known without asking the shim. */
   private readonly execs = new Set<string>();
+  /** what this task learned of its processes (the init's under `''`), until each is deleted. */
+  private readonly known = new Map<string, Known>();
 
   constructor(opts: ShimTaskOptions) {
     this.bundleDir = opts.bundle;
@@ -60,9 +77,36 @@ export class ShimTask implements Task {
     return { shimPid: r.shimPid, taskPid: r.taskPid };
   }
 
-  /** created records the init pid Create returned, so {@link ShimTask.pid} need not ask again. */
-  created(pid: number): void {
+  /**
+   * created records the init pid Create returned, so {@link ShimTask.pid} need not ask again, and
+   * the stdio the task was created with.
+   */
+  created(pid: number, io?: TaskIO): void {
     this.initPid = pid;
+    this.known.set('', { pid, io });
+  }
+
+  /** learn merges what a call told about process `execId`. */
+  learn(execId: string, what: Partial<Known>): void {
+    const k = this.known.get(execId) ?? { pid: 0 };
+    if (what.pid !== undefined && what.pid > 0) k.pid = what.pid;
+    if (what.io !== undefined) k.io = what.io;
+    if (what.exit !== undefined) k.exit = what.exit;
+    this.known.set(execId, k);
+  }
+
+  /** settled returns the final state of process `execId` when it is known to have exited, else undefined. */
+  settled(execId: string): ProcessState | undefined {
+    const k = this.known.get(execId);
+    if (k?.exit === undefined || k.io === undefined || k.pid <= 0) return undefined;
+    return {
+      id: execId === '' ? this.id : execId,
+      pid: k.pid,
+      status: 'stopped',
+      io: { ...k.io },
+      exitStatus: k.exit.status,
+      exitedAt: k.exit.exitedAt,
+    };
   }
 
   async pid(): Promise<number> {
@@ -98,6 +142,7 @@ export class ShimTask implements Task {
   /** delete deletes the init process in the shim; the manager's delete also stops the shim and removes the bundle. */
   async delete(): Promise<Exit> {
     const r = await this.shim.delete({ id: this.id, execId: '' });
+    this.known.delete('');
     return toExit(r.pid, r.exitStatus, r.exitedAt);
   }
 
@@ -125,6 +170,7 @@ export class ShimTask implements Task {
       spec: wireAny(opts.spec),
     });
     this.execs.add(execId);
+    this.known.set(execId, { pid: 0, io: { ...opts.io } });
     return new ShimExecProcess(this, execId);
   }
 
@@ -161,6 +207,7 @@ export class ShimTask implements Task {
   /** forgetExec drops a deleted exec id from the ones known without asking the shim. */
   forgetExec(execId: string): void {
     this.execs.delete(execId);
+    this.known.delete(execId);
   }
 
   /** stateTimeout is the deadline used for State calls. */
@@ -208,8 +255,10 @@ export class ShimExecProcess implements Process {
 }
 
 async function processState(task: ShimTask, execId: string): Promise<ProcessState> {
+  const settled = task.settled(execId);
+  if (settled !== undefined) return settled;
   const r = await task.shim.state({ id: task.id, execId }, { timeoutMs: task.stateTimeout });
-  return {
+  const state: ProcessState = {
     id: execId === '' ? task.id : execId,
     pid: r.pid,
     status: statusName(r.status),
@@ -217,10 +266,18 @@ async function processState(task: ShimTask, execId: string): Promise<ProcessStat
     exitStatus: r.exitStatus,
     exitedAt: toExit(r.pid, r.exitStatus, r.exitedAt).exitedAt,
   };
+  task.learn(execId, {
+    pid: state.pid,
+    io: { ...state.io },
+    ...(state.status === 'stopped' ? { exit: { pid: state.pid, status: state.exitStatus, exitedAt: state.exitedAt } } : {}),
+  });
+  return state;
 }
 
 async function startProcess(task: ShimTask, execId: string): Promise<number> {
-  return (await task.shim.start({ id: task.id, execId })).pid;
+  const { pid } = await task.shim.start({ id: task.id, execId });
+  task.learn(execId, { pid });
+  return pid;
 }
 
 async function killProcess(task: ShimTask, execId: string, signal: number, all: boolean): Promise<void> {
@@ -237,7 +294,9 @@ async function closeProcessIO(task: ShimTask, execId: string): Promise<void> {
 
 async function waitProcess(task: ShimTask, execId: string, signal?: AbortSignal): Promise<Exit> {
   const r = await task.shim.wait({ id: task.id, execId }, { timeoutMs: Infinity, ...(signal ? { signal } : {}) });
-  return toExit(0, r.exitStatus, r.exitedAt);
+  const exit = toExit(0, r.exitStatus, r.exitedAt);
+  task.learn(execId, { exit });
+  return exit;
 }
 
 /** exitTimestamp is the wire time of an exit, Go's zero time when unknown. */

@@ -181,7 +181,7 @@ export class TaskManager implements PlatformRuntime {
         options: c.wire,
       });
       const [r] = await Promise.all([creating, connecting]);
-      task.created(r.pid);
+      task.created(r.pid, { ...opts.io });
     } catch (err) {
       this.detach(entry);
       await task.shim.delete({ id: bundle.id, execId: '' }, { timeoutMs: this.opts.cleanupTimeoutMs ?? 5000 }).catch(() => {});
