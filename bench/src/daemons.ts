@@ -100,7 +100,9 @@ export function timed(cmd: string, args: string[], opts: CtrOptions = {}): CtrRe
 export class BenchDaemon {
   readonly kind: DaemonKind;
   readonly dir: string;
-  readonly address: string;
+  /** the daemon's own socket. */
+  readonly socket: string;
+  #route: string | undefined;
   readonly namespace: string;
   /** extra options for node before ctrd's entry point (ctrd only), e.g. `--cpu-prof`. */
   readonly nodeArgs: readonly string[];
@@ -114,7 +116,7 @@ export class BenchDaemon {
     this.dir = dir;
     this.nodeArgs = nodeArgs;
     this.entry = entry;
-    this.address = join(dir, `${kind}.sock`);
+    this.socket = join(dir, `${kind}.sock`);
     // The directory's unique suffix keeps two runs on one host apart: runc's state and the
     // cgroups are named by namespace and container id, whatever the daemon's root.
     this.namespace = `bench-${basename(dir)}`;
@@ -129,7 +131,7 @@ export class BenchDaemon {
     const d = new BenchDaemon(kind, await mkdtemp(join(parent, `${kind}-`)), opts.nodeArgs ?? [], opts.entry ?? CTRD);
     const root = JSON.stringify(join(d.dir, 'root'));
     const state = JSON.stringify(join(d.dir, 'state'));
-    const address = JSON.stringify(d.address);
+    const address = JSON.stringify(d.socket);
     const toml =
       kind === 'containerd'
         ? `version = 2\nroot = ${root}\nstate = ${state}\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\naddress = ${address}\n[debug]\nlevel = "info"\n`
@@ -137,6 +139,16 @@ export class BenchDaemon {
     await mkdir(d.dir, { recursive: true });
     await writeFile(d.configPath, toml);
     return d;
+  }
+
+  /** address is the socket clients dial: the daemon's own, or a proxy in front of it ({@link routeThrough}). */
+  get address(): string {
+    return this.#route ?? this.socket;
+  }
+
+  /** routeThrough sends the clients of the workloads to `path` (a proxy of the daemon's socket); undefined ends it. */
+  routeThrough(path: string | undefined): void {
+    this.#route = path;
   }
 
   get configPath(): string {
@@ -162,7 +174,7 @@ export class BenchDaemon {
     closeSync(log);
     this.proc = proc;
     this.#exit = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitForAnswer(proc, this.address, { what: this.kind, hint: `; see ${join(this.dir, 'daemon.log')}`, version: true, command, namespace: this.namespace });
+    await waitForAnswer(proc, this.socket, { what: this.kind, hint: `; see ${join(this.dir, 'daemon.log')}`, version: true, command, namespace: this.namespace });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   }
 
