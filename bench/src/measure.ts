@@ -1,6 +1,6 @@
 import { withCpu } from './cpu.js';
 import type { BenchDaemon } from './daemons.js';
-import { finishRow, type RowCpu, type RowResult } from './stats.js';
+import { finishRow, summarize, type RowCpu, type RowResult } from './stats.js';
 import type { BenchContext, Workload } from './workloads.js';
 
 /** cpuPids lists the processes whose CPU time a sample of `scope` counts on `d`. */
@@ -22,10 +22,12 @@ export function roundOrder<T>(daemons: readonly T[], n: number): readonly T[] {
 
 /**
  * measureRow runs one workload on the given daemons: setup on each, one warm-up sample on each,
- * `rounds` rounds taking one sample per daemon (see {@link roundOrder}), teardown on each. The daemons'
- * CPU time is read around every sample unless the workload opts out. A failure is recorded in
- * the row's `error`; the samples taken until then are kept. With one daemon the other column
- * stays empty.
+ * `rounds` rounds, teardown on each. A round takes `samplesPerRound` samples (1 unless the
+ * workload says) from each daemon in alternating pairs (each pair ordered by {@link roundOrder},
+ * numbered across rounds) and keeps each daemon's median. The daemons' CPU time is read around
+ * every sample unless the workload opts out, a round keeping its median too. A failure is
+ * recorded in the row's `error`; the rounds completed until then are kept. With one daemon the
+ * other column stays empty.
  */
 export async function measureRow(w: Workload, daemons: readonly BenchDaemon[], ctx: BenchContext, rounds: number, log: (msg: string) => void): Promise<RowResult> {
   const scope = w.cpu === false ? undefined : (w.cpu ?? 'daemon');
@@ -34,15 +36,26 @@ export async function measureRow(w: Workload, daemons: readonly BenchDaemon[], c
   try {
     for (const d of daemons) await w.setup?.(d, ctx);
     for (const d of daemons) await w.sample(d, ctx, 0);
+    const k = w.samplesPerRound ?? 1;
     for (let n = 1; n <= rounds; n++) {
-      for (const d of roundOrder(daemons, n)) {
-        if (!cpu) {
-          row[d.kind].push(await w.sample(d, ctx, n));
-          continue;
+      const values = new Map(daemons.map((d) => [d.kind, [] as number[]]));
+      const cpuMs = new Map(daemons.map((d) => [d.kind, [] as number[]]));
+      for (let j = 0; j < k; j++) {
+        // Numbered across rounds, so that every sample has its own number (exec ids, container names).
+        const pair = (n - 1) * k + j + 1;
+        for (const d of roundOrder(daemons, pair)) {
+          if (!cpu) {
+            values.get(d.kind)!.push(await w.sample(d, ctx, pair));
+            continue;
+          }
+          const s = await withCpu(() => cpuPids(d, cpu.scope), () => w.sample(d, ctx, pair));
+          values.get(d.kind)!.push(s.value);
+          cpuMs.get(d.kind)!.push(s.cpuMs);
         }
-        const { value, cpuMs } = await withCpu(() => cpuPids(d, cpu.scope), () => w.sample(d, ctx, n));
-        row[d.kind].push(value);
-        cpu[d.kind].push(cpuMs);
+      }
+      for (const d of daemons) {
+        row[d.kind].push(summarize(values.get(d.kind)!).median);
+        if (cpu) cpu[d.kind].push(summarize(cpuMs.get(d.kind)!).median);
       }
     }
   } catch (err) {
@@ -58,6 +71,6 @@ export async function measureRow(w: Workload, daemons: readonly BenchDaemon[], c
     }
   }
   // Some details name what the samples found (process counts), so they are read afterwards.
-  row.detail = w.detail(ctx);
+  row.detail = w.detail(ctx) + ((w.samplesPerRound ?? 1) > 1 ? `; a round: the median of ${w.samplesPerRound} samples` : '');
   return finishRow(cpu ? { ...row, cpu } : row);
 }

@@ -123,6 +123,7 @@ export const PULL_WORKLOADS: Workload[] = [
     id: 'pull-present',
     title: '`ctr images pull --plain-http` of an image already present',
     unit: 'ms',
+    samplesPerRound: 3,
     detail: (ctx) => detail(ctx, 'image, content and snapshots already there: resolve, walk, no download'),
     async setup(d, ctx) {
       const f = await pullFixture(ctx);

@@ -30,6 +30,12 @@ export interface Workload {
    * or nothing (rows whose samples run in another process than the daemon under test).
    */
   cpu?: 'daemon' | 'daemon+shims' | false;
+  /**
+   * How many samples each daemon gives a round (default 1), taken in alternating pairs; the
+   * round's value is their median. For rows of a few tens of milliseconds, where one sample moves
+   * by a third from the next, so that the ratio of a round says something.
+   */
+  samplesPerRound?: number;
   detail(ctx: BenchContext): string;
   setup?(d: BenchDaemon, ctx: BenchContext): Promise<void> | void;
   sample(d: BenchDaemon, ctx: BenchContext, n: number): Promise<number> | number;
@@ -113,6 +119,7 @@ const ctrctlRow = (id: string, title: string, args: string[], setup?: Workload['
   title,
   unit: 'ms',
   cpu: false,
+  samplesPerRound: 5,
   detail: () => 'containerd column: `node -e 0` (no daemon) in the environment ctrctl\'s first line gives node; ctrd column: the whole ctrctl process against ctrd, run as a program',
   setup,
   sample(d) {
@@ -151,6 +158,7 @@ const runRow = (id: string, title: string, runtime: (d: BenchDaemon) => string, 
   id,
   title,
   unit: 'ms',
+  samplesPerRound: 3,
   detail: () => detail,
   setup: ensureImage,
   sample: (d, _ctx, n) => d.must(['run', '--rm', '--runtime', runtime(d), IMAGE, `${id}-${n}`, '/bin/true']).ms,
@@ -255,6 +263,7 @@ export const WORKLOADS: Workload[] = [
     id: 'version',
     title: '`ctr version`',
     unit: 'ms',
+    samplesPerRound: 5,
     detail: () => 'one gRPC round trip + ctr start-up',
     sample: (d) => d.must(['version']).ms,
   },
@@ -263,6 +272,7 @@ export const WORKLOADS: Workload[] = [
     title: 'floor of `ctr version`: a bare @grpc/grpc-js server vs containerd',
     unit: 'ms',
     cpu: false,
+    samplesPerRound: 5,
     detail: () =>
       'containerd column: containerd (as `version`); ctrd column: `grpc-floor-server.js`, Node and grpc-js answering the calls of `ctr version` with empty messages ' +
       '(polling 200 µs after each answer, as ctrd), no config, plugins, metadata or logging: what every `ctr` command pays against any daemon written in Node on grpc-js',
@@ -314,6 +324,7 @@ export const WORKLOADS: Workload[] = [
     title: '`ctr tasks exec` `/bin/true` into a running task',
     unit: 'ms',
     cpu: 'daemon+shims',
+    samplesPerRound: 5,
     detail: () => 'native shim',
     setup: (d, ctx) => startTasks(d, ctx, ['bench-exec']),
     sample: (d, _ctx, n) => d.must(['tasks', 'exec', '--exec-id', `e${n}`, 'bench-exec', '/bin/true']).ms,
@@ -324,6 +335,7 @@ export const WORKLOADS: Workload[] = [
     title: '`ctr tasks pause` + `ctr tasks resume`',
     unit: 'ms',
     cpu: 'daemon+shims',
+    samplesPerRound: 5,
     detail: () => 'native shim, sum of both commands',
     setup: (d, ctx) => startTasks(d, ctx, ['bench-pause']),
     sample: (d) => d.must(['tasks', 'pause', 'bench-pause']).ms + d.must(['tasks', 'resume', 'bench-pause']).ms,
