@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { CallWatch, type WatchedCall } from './call-watch.js';
 import { BenchDaemon, unmountBelow } from './daemons.js';
 import { buildFixtures } from './fixtures.js';
+import { roundOrder } from './measure.js';
 import { summarize } from './stats.js';
 import { WORKLOADS, type BenchContext } from './workloads.js';
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     }
     // A warm-up sample on each, then each daemon first in every other round, as the bench does.
     for (let i = 0; i <= samples; i++) {
-      for (const s of i % 2 === 0 ? sides : [...sides].reverse()) {
+      for (const s of roundOrder(sides, i)) {
         writeFileSync(s.log, '');
         await row.sample(s.d, ctx, i);
         // The proxy's last lines may still be on their way.

@@ -31,12 +31,12 @@ export function roundOrder<T>(daemons: readonly T[], n: number): readonly T[] {
  */
 export async function measureRow(w: Workload, daemons: readonly BenchDaemon[], ctx: BenchContext, rounds: number, log: (msg: string) => void): Promise<RowResult> {
   const scope = w.cpu === false ? undefined : (w.cpu ?? 'daemon');
+  const k = w.samplesPerRound ?? 1;
   const row: Parameters<typeof finishRow>[0] = { id: w.id, title: w.title, unit: w.unit, detail: '', containerd: [], ctrd: [] };
   const cpu: Omit<RowCpu, 'summary'> | undefined = scope ? { scope, containerd: [], ctrd: [] } : undefined;
   try {
     for (const d of daemons) await w.setup?.(d, ctx);
     for (const d of daemons) await w.sample(d, ctx, 0);
-    const k = w.samplesPerRound ?? 1;
     for (let n = 1; n <= rounds; n++) {
       const values = new Map(daemons.map((d) => [d.kind, [] as number[]]));
       const cpuMs = new Map(daemons.map((d) => [d.kind, [] as number[]]));
@@ -71,6 +71,6 @@ export async function measureRow(w: Workload, daemons: readonly BenchDaemon[], c
     }
   }
   // Some details name what the samples found (process counts), so they are read afterwards.
-  row.detail = w.detail(ctx) + ((w.samplesPerRound ?? 1) > 1 ? `; a round: the median of ${w.samplesPerRound} samples` : '');
+  row.detail = w.detail(ctx) + (k > 1 ? `; a round: the median of ${k} samples` : '');
   return finishRow(cpu ? { ...row, cpu } : row);
 }

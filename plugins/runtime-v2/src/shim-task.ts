@@ -50,7 +50,6 @@ export class ShimTask implements Task {
   /** the typed shim API, calls carrying this task's namespace. */
   readonly shim: ServiceClient<typeof TaskDefinition>;
   private readonly stateTimeoutMs: number;
-  private initPid = 0;
   /** exec ids this task added and has not deleted: known without asking the shim. */
   private readonly execs = new Set<string>();
   /** what this task learned of its processes (the init's under `''`), until each is deleted. */
@@ -81,8 +80,7 @@ export class ShimTask implements Task {
    * created records the init pid Create returned, so {@link ShimTask.pid} need not ask again, and
    * the stdio the task was created with.
    */
-  created(pid: number, io?: TaskIO): void {
-    this.initPid = pid;
+  created(pid: number, io: TaskIO): void {
     this.known.set('', { pid, io });
   }
 
@@ -111,7 +109,8 @@ export class ShimTask implements Task {
 
   async pid(): Promise<number> {
     // A restored task gets its pid at Start (Create answers 0): ask the shim then.
-    if (this.initPid > 0) return this.initPid;
+    const known = this.known.get('')?.pid ?? 0;
+    if (known > 0) return known;
     return (await this.connect()).taskPid;
   }
 
